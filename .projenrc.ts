@@ -1,0 +1,135 @@
+import { awscdk, javascript } from 'projen';
+
+/**
+ * Versions are pinned on purpose; see README "Develop" for why each one is what it is.
+ * - aws-cdk-lib 2.224.0: the first release with `lambda.Runtime.NODEJS_24_X`, which every
+ *   handler function uses. It is the peer floor, and the exact version the tests run against.
+ * - TypeScript and jsii 5.9: TypeScript 7 breaks ts-jest 29.
+ * - aws-cdk CLI 2.1148.1: the CLI 3.x cannot read aws-cdk-lib 2.2xx cloud assemblies.
+ * - cdk-nag 2.37: cdk-nag 3 dropped NagSuppressions and the Aspect-based packs.
+ */
+const CDK_FLOOR = '2.224.0';
+
+const project = new awscdk.AwsCdkConstructLibrary({
+  name: 'cdk-ecs-ops',
+  description:
+    'AWS CDK constructs for running Amazon ECS well: event notifications, container agent updates, ' +
+    'disconnected agent replacement, deploy-time tasks and a service status API.',
+  author: 'cdk-ecs-ops developers',
+  authorAddress: 'cdk-ecs-ops@users.noreply.github.com',
+  repositoryUrl: 'https://github.com/cdk-ecs-ops/cdk-ecs-ops.git',
+  license: 'Apache-2.0',
+  keywords: ['awscdk', 'cdk', 'ecs', 'aws-ecs', 'ecs-agent', 'container-instance', 'chatops', 'slack', 'custom-resource'],
+  stability: 'experimental',
+
+  defaultReleaseBranch: 'main',
+  packageManager: javascript.NodePackageManager.NPM,
+  projenrcTs: true,
+  projenVersion: '0.103.25',
+  minNodeVersion: '20.0.0',
+
+  cdkVersion: CDK_FLOOR,
+  constructsVersion: '10.0.5',
+  jsiiVersion: '~5.9.0',
+  typescriptVersion: '~5.9.3',
+
+  // CI is `.ci/run` on a clean clone; no hosted workflows.
+  github: false,
+  release: true,
+
+  // jsii targets, as the cdklabs libraries configure them. Only the JavaScript package is built here.
+  publishToPypi: { distName: 'cdk-ecs-ops', module: 'cdk_ecs_ops' },
+  publishToMaven: {
+    javaPackage: 'io.github.cdkecsops',
+    mavenGroupId: 'io.github.cdk-ecs-ops',
+    mavenArtifactId: 'cdk-ecs-ops',
+  },
+  publishToNuget: { dotNetNamespace: 'CdkEcsOps', packageId: 'CdkEcsOps' },
+  publishToGo: { moduleName: 'github.com/cdk-ecs-ops/cdk-ecs-ops-go' },
+
+  jestOptions: {
+    jestVersion: '^29',
+    updateSnapshot: javascript.UpdateSnapshot.NEVER,
+    passWithNoTests: false,
+    jestConfig: {
+      testTimeout: 30_000,
+      snapshotSerializers: ['<rootDir>/test/support/snapshot-serializer.ts'],
+      coveragePathIgnorePatterns: ['/node_modules/', '/test/'],
+    },
+  },
+
+  eslintOptions: {
+    dirs: ['src'],
+    devdirs: ['test', 'lambda', 'example', 'scripts', 'bench', 'projenrc'],
+  },
+  tsconfigDev: {
+    include: ['lambda/**/*.ts', 'example/**/*.ts', 'scripts/**/*.ts', 'bench/**/*.ts'],
+    compilerOptions: {},
+  },
+
+  devDeps: [
+    // handler runtime code, bundled into assets/ at build time (never installed by users)
+    '@aws-sdk/client-auto-scaling@3.1169.0',
+    '@aws-sdk/client-dynamodb@3.1162.0',
+    '@aws-sdk/client-elasticache@3.1127.0',
+    '@aws-sdk/client-ec2@3.1169.0',
+    '@aws-sdk/client-ecs@3.1162.0',
+    '@aws-sdk/client-secrets-manager@3.1162.0',
+    '@aws-sdk/client-sns@3.1169.0',
+    '@aws-sdk/client-ssm@3.1169.0',
+    '@aws-lambda-powertools/logger@2.36.0',
+    '@aws-lambda-powertools/metrics@2.36.0',
+    '@types/aws-lambda@8.10.164',
+    'ioredis@5.9.2',
+    // build and test tools
+    'esbuild@0.28.2',
+    'aws-cdk@2.1148.1',
+    'cdk-nag@2.37.55',
+    'aws-sdk-client-mock@4.1.0',
+    'aws-sdk-client-mock-jest@4.1.0',
+    '@cloud-copilot/iam-simulate@0.1.173',
+  ],
+
+  gitignore: ['/assets/', '/cdk.out/', '/.tmp/', '*.tgz'],
+});
+
+for (const ignored of ['/lambda/', '/example/', '/scripts/', '/bench/', '/.ci/', '/cdk.out/', '/.tmp/', '/cdk.json', '*.tgz']) {
+  project.addPackageIgnore(ignored);
+}
+
+// Jest 29's resolver; keep `npm ci` reproducible on a clean machine.
+project.package.addField('overrides', { 'unrs-resolver': '1.12.2' });
+
+// ---- prebuilt handler bundles --------------------------------------------------------------
+// `lambda/<construct>/index.ts` -> `assets/<construct>/index.js`, shipped in the npm package.
+const bundle = project.addTask('bundle', {
+  description: 'Bundle every Lambda handler in lambda/ with esbuild into assets/',
+  exec: 'ts-node --project tsconfig.dev.json scripts/bundle-handlers.ts',
+});
+project.preCompileTask.spawn(bundle);
+// `npm test` on a fresh clone must work: the construct tests read the bundles.
+project.testTask.prependSpawn(bundle);
+
+// Build only the JavaScript package here; the other jsii targets are built where their toolchains are.
+project.packageTask.reset();
+project.packageTask.spawn(project.tasks.tryFind('package:js')!);
+
+// ---- snapshots update only on request -----------------------------------------------------
+project.addTask('test:update-snapshots', {
+  description: 'Rewrite jest snapshots (review the diff before committing)',
+  exec: 'jest --updateSnapshot',
+  receiveArgs: true,
+});
+
+// ---- the example app ------------------------------------------------------------------------
+const synthExample = project.addTask('example', {
+  description: 'Synthesize the example app offline into cdk.out and print what it made',
+  env: { CDK_DISABLE_CLI_TELEMETRY: 'true', CDK_DISABLE_VERSION_CHECK: 'true' },
+});
+synthExample.spawn(bundle);
+synthExample.exec(
+  'cdk synth --app "ts-node --project tsconfig.dev.json example/main.ts" --output cdk.out --no-notices --quiet --no-version-reporting --no-path-metadata --no-asset-metadata',
+);
+synthExample.exec('ts-node --project tsconfig.dev.json scripts/summarize-cdk-out.ts cdk.out');
+
+project.synth();
