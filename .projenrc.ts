@@ -62,8 +62,11 @@ const project = new awscdk.AwsCdkConstructLibrary({
     dirs: ['src'],
     devdirs: ['test', 'lambda', 'example', 'scripts', 'bench', 'projenrc'],
   },
+  // One dev tsconfig at the root type-checks the handlers, tests, example, scripts and benchmarks.
+  tsconfigDevFile: 'tsconfig.dev.json',
   tsconfigDev: {
     include: ['lambda/**/*.ts', 'example/**/*.ts', 'scripts/**/*.ts', 'bench/**/*.ts'],
+    exclude: ['lib', 'dist', 'assets', 'cdk.out', '.tmp'],
     compilerOptions: {},
   },
 
@@ -96,6 +99,12 @@ const project = new awscdk.AwsCdkConstructLibrary({
 for (const ignored of ['/lambda/', '/example/', '/scripts/', '/bench/', '/.ci/', '/cdk.out/', '/.tmp/', '/cdk.json', '*.tgz']) {
   project.addPackageIgnore(ignored);
 }
+
+// Lint everything with the dev tsconfig (the default project service only knows src/).
+const eslintrc = project.tryFindObjectFile('.eslintrc.json')!;
+eslintrc.addDeletionOverride('parserOptions.projectService');
+eslintrc.addOverride('parserOptions.project', './tsconfig.dev.json');
+eslintrc.addOverride('settings.import/resolver.typescript.project', './tsconfig.dev.json');
 
 // Jest 29's resolver; keep `npm ci` reproducible on a clean machine.
 project.package.addField('overrides', { 'unrs-resolver': '1.12.2' });

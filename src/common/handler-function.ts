@@ -1,0 +1,87 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { Duration } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+
+/** Where the build puts the prebuilt handler bundles: `<package root>/assets/<handler>/index.js`. */
+export const ASSETS_DIR = path.join(__dirname, '..', '..', 'assets');
+
+/** CloudWatch namespace of every metric this library's handlers publish. */
+export const METRICS_NAMESPACE = 'CdkEcsOps';
+
+
+export interface HandlerFunctionProps {
+  /** Folder of the prebuilt bundle under `assets/`, e.g. `ecs-agent-monitor`. */
+  readonly bundle: string;
+  /** Shown in the Lambda console. */
+  readonly description: string;
+  /** Powertools service name: the `service` key of every log line and metric. */
+  readonly serviceName: string;
+  readonly memorySize: number;
+  readonly timeout: Duration;
+  readonly environment?: { [key: string]: string };
+  readonly logRetention?: logs.RetentionDays;
+  readonly vpc?: ec2.IVpc;
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  readonly securityGroups?: ec2.ISecurityGroup[];
+  /** Caps concurrent runs, e.g. 1 for a scheduled job that must never overlap itself. */
+  readonly reservedConcurrentExecutions?: number;
+}
+
+/**
+ * Creates the Lambda function of a construct from its prebuilt bundle: Node.js 24 on ARM64,
+ * an explicit log group with retention, and a role that starts with nothing but writing to that log group.
+ * A user's synth never bundles, so it needs neither esbuild nor Docker.
+ *
+ */
+export function createHandlerFunction(scope: Construct, id: string, props: HandlerFunctionProps): NodejsFunction {
+  const codeDir = path.join(ASSETS_DIR, props.bundle);
+  if (!fs.existsSync(path.join(codeDir, 'index.js'))) {
+    throw new Error(
+      `cdk-ecs-ops: the prebuilt handler "${props.bundle}" is missing from ${codeDir}. ` +
+      'In a clone of the repository run "npx projen bundle"; in an installed package, reinstall cdk-ecs-ops.',
+    );
+  }
+
+  const logGroup = new logs.LogGroup(scope, `${id}LogGroup`, {
+    retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
+  });
+
+  // An own role instead of the AWSLambdaBasicExecutionRole managed policy: logs go to this log group only.
+  const role = new iam.Role(scope, `${id}ServiceRole`, {
+    assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+    description: `Runs ${props.description}`.slice(0, 1000),
+  });
+  role.addToPrincipalPolicy(new iam.PolicyStatement({
+    actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+    resources: [logGroup.logGroupArn],
+  }));
+
+  return new NodejsFunction(scope, id, {
+    code: lambda.Code.fromAsset(codeDir),
+    handler: 'index.handler',
+    runtime: lambda.Runtime.NODEJS_24_X,
+    architecture: lambda.Architecture.ARM_64,
+    description: props.description,
+    memorySize: props.memorySize,
+    timeout: props.timeout,
+    role,
+    logGroup,
+    reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+    vpc: props.vpc,
+    vpcSubnets: props.vpcSubnets,
+    securityGroups: props.securityGroups,
+    environment: {
+      POWERTOOLS_SERVICE_NAME: props.serviceName,
+      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+      ...props.environment,
+    },
+  });
+}
+
