@@ -113,10 +113,16 @@ project.package.addField('overrides', { 'unrs-resolver': '1.12.2' });
 // `lambda/<construct>/index.ts` -> `assets/<construct>/index.js`, shipped in the npm package.
 const bundle = project.addTask('bundle', {
   description: 'Bundle every Lambda handler in lambda/ with esbuild into assets/',
-  exec: 'ts-node --project tsconfig.dev.json scripts/bundle-handlers.ts',
+  exec: 'ts-node --transpile-only --project tsconfig.dev.json scripts/bundle-handlers.ts',
 });
 project.preCompileTask.spawn(bundle);
 // `npm test` on a fresh clone must work: the construct tests read the bundles.
+// ts-jest only transpiles (isolatedModules), so the type check of handlers, tests and example is its own step.
+const typecheck = project.addTask('typecheck', {
+  description: 'Type-check src, lambda, test, example, scripts and bench',
+  exec: 'tsc --noEmit -p tsconfig.dev.json',
+});
+project.testTask.prependSpawn(typecheck);
 project.testTask.prependSpawn(bundle);
 
 // Build only the JavaScript package here; the other jsii targets are built where their toolchains are.
@@ -135,10 +141,11 @@ const synthExample = project.addTask('example', {
   description: 'Synthesize the example app offline into cdk.out and print what it made',
   env: { CDK_DISABLE_CLI_TELEMETRY: 'true', CDK_DISABLE_VERSION_CHECK: 'true' },
 });
+synthExample.spawn(typecheck);
 synthExample.spawn(bundle);
 synthExample.exec(
-  'cdk synth --app "ts-node --project tsconfig.dev.json example/main.ts" --output cdk.out --no-notices --quiet --no-version-reporting --no-path-metadata --no-asset-metadata',
+  'cdk synth --app "ts-node --transpile-only --project tsconfig.dev.json example/main.ts" --output cdk.out --no-notices --quiet --no-version-reporting --no-path-metadata --no-asset-metadata',
 );
-synthExample.exec('ts-node --project tsconfig.dev.json scripts/summarize-cdk-out.ts cdk.out');
+synthExample.exec('ts-node --transpile-only --project tsconfig.dev.json scripts/summarize-cdk-out.ts cdk.out');
 
 project.synth();

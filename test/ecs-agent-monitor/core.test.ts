@@ -104,7 +104,7 @@ describe('assessCluster', () => {
 });
 
 describe('planReplacements', () => {
-  const failing = (n: number) => ({ arn: instance(n).arn, ec2InstanceId: instance(n).ec2InstanceId, reason: 'agent disconnected' as const });
+  const failing = (n: number) => ({ arn: instance(n).arn, ec2InstanceId: instance(n).ec2InstanceId as string, reason: 'agent disconnected' as const });
 
   test('replaces nothing below failAfter and reports a first failure', () => {
     const plan = planReplacements([failing(1)], new Map([[failing(1).arn, 1]]), new Map(), SETTINGS);
