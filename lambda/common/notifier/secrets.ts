@@ -1,0 +1,189 @@
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+
+/**
+ * Where a webhook URL is stored: a Secrets Manager secret (the whole string, or one key of a JSON
+ * secret) or an SSM parameter. The URL itself is a credential: it is never logged and never put in
+ * an error message.
+ */
+export type WebhookUrlSource =
+  | { readonly secretArn: string; readonly secretJsonKey?: string }
+  | { readonly parameterName: string };
+
+export interface ResolveWebhookUrlOptions {
+  /**
+   * Accept `http://127.0.0.1`, `http://localhost` and `http://[::1]` as well as `https:` URLs.
+   * Only for tests and local development.
+   * @default false
+   */
+  readonly allowInsecureLocalhost?: boolean;
+}
+
+/** A webhook URL could not be read or is not usable. The message names the secret or parameter, never the URL. */
+export class WebhookUrlError extends Error {
+  constructor(message: string, public readonly reason: WebhookUrlErrorReason) {
+    super(message);
+    this.name = 'WebhookUrlError';
+  }
+}
+
+export type WebhookUrlErrorReason =
+  | 'not-found'
+  | 'access-denied'
+  | 'no-value'
+  | 'not-json'
+  | 'missing-json-key'
+  | 'json-without-key'
+  | 'invalid-url'
+  | 'not-https'
+  | 'read-failed';
+
+let secretsManagerClient: SecretsManagerClient | undefined;
+let ssmClient: SSMClient | undefined;
+
+/** The module's Secrets Manager client, created on first use. */
+export function getSecretsManagerClient(): SecretsManagerClient {
+  return (secretsManagerClient ??= new SecretsManagerClient({ retryMode: 'adaptive' }));
+}
+
+/** The module's SSM client, created on first use. */
+export function getSsmClient(): SSMClient {
+  return (ssmClient ??= new SSMClient({ retryMode: 'adaptive' }));
+}
+
+/**
+ * Raw secret strings, keyed by the reference (never by the value), kept for the life of the container.
+ * The promise is cached, so concurrent first calls share one request; a failed read is forgotten so the
+ * next invocation tries again.
+ */
+const cache = new Map<string, Promise<string>>();
+
+/** Forget every cached value (tests, or after a rotation is detected). */
+export function clearWebhookUrlCache(): void {
+  cache.clear();
+}
+
+/** A short description of where the URL comes from, safe to log. */
+export function describeSource(source: WebhookUrlSource): string {
+  if ('secretArn' in source) {
+    return source.secretJsonKey
+      ? `secret ${source.secretArn} (JSON key "${source.secretJsonKey}")`
+      : `secret ${source.secretArn}`;
+  }
+  return `parameter ${source.parameterName}`;
+}
+
+/**
+ * Read a webhook URL from Secrets Manager or SSM Parameter Store (with decryption), once per container,
+ * and check that it is an `https:` URL.
+ * @throws WebhookUrlError naming the secret or parameter and what is wrong with it
+ */
+export async function resolveWebhookUrl(source: WebhookUrlSource, options: ResolveWebhookUrlOptions = {}): Promise<string> {
+  const raw = await readCached(source);
+  const value = 'secretArn' in source ? extractFromSecret(source, raw) : raw;
+  return validateUrl(value.trim(), describeSource(source), options);
+}
+
+function readCached(source: WebhookUrlSource): Promise<string> {
+  const key = 'secretArn' in source ? `secretsmanager:${source.secretArn}` : `ssm:${source.parameterName}`;
+  let pending = cache.get(key);
+  if (!pending) {
+    pending = 'secretArn' in source ? readSecret(source.secretArn) : readParameter(source.parameterName);
+    cache.set(key, pending);
+    pending.catch(() => {
+      if (cache.get(key) === pending) cache.delete(key);
+    });
+  }
+  return pending;
+}
+
+async function readSecret(secretArn: string): Promise<string> {
+  const where = `secret ${secretArn}`;
+  let response;
+  try {
+    response = await getSecretsManagerClient().send(new GetSecretValueCommand({ SecretId: secretArn }));
+  } catch (err) {
+    throw awsError(err, where, 'secretsmanager:GetSecretValue (and kms:Decrypt if the secret uses a customer managed key)');
+  }
+  if (typeof response.SecretString !== 'string' || response.SecretString.length === 0) {
+    throw new WebhookUrlError(`Webhook URL ${where} has no SecretString (binary secrets are not supported)`, 'no-value');
+  }
+  return response.SecretString;
+}
+
+async function readParameter(parameterName: string): Promise<string> {
+  const where = `parameter ${parameterName}`;
+  let response;
+  try {
+    response = await getSsmClient().send(new GetParameterCommand({ Name: parameterName, WithDecryption: true }));
+  } catch (err) {
+    throw awsError(err, where, 'ssm:GetParameter (and kms:Decrypt for a SecureString with a customer managed key)');
+  }
+  const value = response.Parameter?.Value;
+  if (typeof value !== 'string' || value.length === 0) {
+    throw new WebhookUrlError(`Webhook URL ${where} has no value`, 'no-value');
+  }
+  return value;
+}
+
+function extractFromSecret(source: { secretArn: string; secretJsonKey?: string }, raw: string): string {
+  const where = describeSource(source);
+  const trimmed = raw.trim();
+  if (source.secretJsonKey === undefined) {
+    if (trimmed.startsWith('{')) {
+      throw new WebhookUrlError(
+        `Webhook URL ${where} holds a JSON object; set secretJsonKey to the key that holds the URL`, 'json-without-key');
+    }
+    return raw;
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(trimmed);
+  } catch {
+    // the parser's message may quote the secret: do not pass it on
+    parsed = undefined;
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new WebhookUrlError(`Webhook URL ${where}: the secret is not a JSON object, but secretJsonKey is set`, 'not-json');
+  }
+  const value = (parsed as Record<string, unknown>)[source.secretJsonKey];
+  if (typeof value !== 'string' || value.length === 0) {
+    const keys = Object.keys(parsed).map(k => `"${k}"`).join(', ') || 'none';
+    throw new WebhookUrlError(
+      `Webhook URL ${where}: the secret has no string value at key "${source.secretJsonKey}" (keys present: ${keys})`,
+      'missing-json-key');
+  }
+  return value;
+}
+
+const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+function validateUrl(value: string, where: string, options: ResolveWebhookUrlOptions): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new WebhookUrlError(`Webhook URL ${where} is not a valid URL`, 'invalid-url');
+  }
+  if (url.protocol === 'https:') return value;
+  if (url.protocol === 'http:' && options.allowInsecureLocalhost && LOCAL_HOSTS.has(url.hostname)) return value;
+  throw new WebhookUrlError(`Webhook URL ${where} is not an https URL (scheme ${url.protocol.replace(/:$/, '')})`, 'not-https');
+}
+
+function awsError(err: unknown, where: string, permission: string): WebhookUrlError {
+  const name = (err as { name?: string } | undefined)?.name ?? 'Error';
+  switch (name) {
+    case 'ResourceNotFoundException':
+    case 'ParameterNotFound':
+    case 'ParameterVersionNotFound':
+      return new WebhookUrlError(`Webhook URL ${where} was not found (${name})`, 'not-found');
+    case 'AccessDeniedException':
+    case 'AccessDenied':
+    case 'KMSAccessDeniedException':
+    case 'DecryptionFailure':
+      return new WebhookUrlError(`Webhook URL ${where}: access denied (${name}); the function needs ${permission}`, 'access-denied');
+    default:
+      // SDK messages for these calls carry no secret material, but keep only the error name to be sure
+      return new WebhookUrlError(`Webhook URL ${where} could not be read (${name})`, 'read-failed');
+  }
+}

@@ -1,0 +1,297 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { AuthorizationErrorException, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
+import { agentMonitorReport, FakeClock, ScriptedServer } from './support';
+import { resetRateGate } from '../../../lambda/common/notifier/http';
+import {
+  clearWebhookUrlCache,
+  createNotifier,
+  notifierFromEnv,
+  parseChannels,
+  type ChannelConfig,
+  type NotifierLogger,
+  type NotifierOptions,
+} from '../../../lambda/common/notifier/index';
+
+const secretsManager = mockClient(SecretsManagerClient);
+const ssm = mockClient(SSMClient);
+const sns = mockClient(SNSClient);
+
+const SLACK_SECRET = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:ops/slack-AbCdEf';
+const TEAMS_PARAMETER = '/ops/teams-webhook';
+const WEBHOOK_SECRET = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:ops/pagerbridge-AbCdEf';
+const TOPIC = 'arn:aws:sns:us-east-1:111122223333:ops-alerts';
+const SLACK_PATH = '/services/T0AAA/B0BBB/slack-s3cr3t';
+const TEAMS_PATH = '/workflows/teams-s3cr3t/triggers/manual/paths/invoke?sig=teams-sig';
+const WEBHOOK_PATH = '/hooks/webhook-s3cr3t';
+
+let clock: FakeClock;
+let server: ScriptedServer;
+
+function fakeLogger(): NotifierLogger & { calls: { level: string; message: string; extra: unknown }[] } {
+  const calls: { level: string; message: string; extra: unknown }[] = [];
+  const log = (level: string) => (message: string, extra?: unknown) => {
+    calls.push({ level, message, extra });
+  };
+  return { calls, debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') } as any;
+}
+
+function options(extra: Partial<NotifierOptions> = {}): NotifierOptions {
+  return { clock, allowInsecureLocalhost: true, delivery: { random: () => 0.5 }, logger: fakeLogger(), ...extra };
+}
+
+beforeEach(async () => {
+  clock = new FakeClock();
+  server = await ScriptedServer.start(clock);
+  secretsManager.on(GetSecretValueCommand, { SecretId: SLACK_SECRET }).resolves({ SecretString: server.url(SLACK_PATH) });
+  secretsManager.on(GetSecretValueCommand, { SecretId: WEBHOOK_SECRET }).resolves({
+    SecretString: JSON.stringify({ url: server.url(WEBHOOK_PATH), owner: 'ops' }),
+  });
+  ssm.on(GetParameterCommand, { Name: TEAMS_PARAMETER }).resolves({ Parameter: { Value: server.url(TEAMS_PATH) } });
+  sns.on(PublishCommand).resolves({ MessageId: 'c4b1d3e0-0000-4000-8000-000000000001', $metadata: { attempts: 1, httpStatusCode: 200 } });
+});
+
+afterEach(async () => {
+  await server.close();
+  secretsManager.reset();
+  ssm.reset();
+  sns.reset();
+  clearWebhookUrlCache();
+  resetRateGate();
+  jest.restoreAllMocks();
+});
+
+const ALL_CHANNELS: ChannelConfig[] = [
+  { type: 'slack', secretArn: SLACK_SECRET },
+  { type: 'teams', parameterName: TEAMS_PARAMETER },
+  { type: 'webhook', secretArn: WEBHOOK_SECRET, secretJsonKey: 'url' },
+  { type: 'sns', topicArn: TOPIC },
+];
+
+describe('createNotifier', () => {
+  test('delivers one message to every channel in its own format', async () => {
+    // Prepare
+    const notifier = createNotifier(ALL_CHANNELS, options());
+    const message = agentMonitorReport();
+
+    // Act
+    const results = await notifier.send(message);
+
+    // Assess
+    expect(results).toEqual([
+      { channel: 'slack#0', ok: true, attempts: 1, status: 200 },
+      { channel: 'teams#1', ok: true, attempts: 1, status: 200 },
+      { channel: 'webhook#2', ok: true, attempts: 1, status: 200 },
+      { channel: 'sns#3', ok: true, attempts: 1, status: 200 },
+    ]);
+    const [slack] = server.requestsTo(SLACK_PATH);
+    expect(slack.json().blocks[0].text.text).toBe(`:warning: ${message.title}`);
+    const [teams] = server.requestsTo(TEAMS_PATH);
+    expect(teams.json().attachments[0].content.type).toBe('AdaptiveCard');
+    const [webhook] = server.requestsTo(WEBHOOK_PATH);
+    expect(webhook.json()).toEqual({ ...message, version: 1, sentAt: new Date(clock.time).toISOString() });
+    expect(sns).toHaveReceivedCommandWith(PublishCommand, {
+      TopicArn: TOPIC,
+      Subject: '[WARNING] 2 container instances in cluster default have a disconnected ECS agent',
+      Message: expect.stringContaining('\nCluster: default\n'),
+      MessageAttributes: {
+        severity: { DataType: 'String', StringValue: 'warning' },
+        source: { DataType: 'String', StringValue: 'EcsAgentMonitor' },
+      },
+    });
+  });
+
+  test('sets a message group and deduplication ID for a FIFO topic', async () => {
+    const notifier = createNotifier([{ type: 'sns', topicArn: `${TOPIC}.fifo` }], options());
+    await notifier.send(agentMonitorReport());
+    expect(sns).toHaveReceivedCommandWith(PublishCommand, {
+      TopicArn: `${TOPIC}.fifo`,
+      MessageGroupId: 'cdk-ecs-ops',
+      MessageDeduplicationId: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
+  });
+
+  test('when one channel fails the others still deliver, and the failure is logged', async () => {
+    // Prepare: Teams rejects the card, SNS denies access
+    server.script(TEAMS_PATH, { status: 400, body: 'Bad payload' });
+    sns.on(PublishCommand).rejects(new AuthorizationErrorException({ message: 'User is not authorized to perform SNS:Publish', $metadata: { attempts: 1 } }));
+    const logger = fakeLogger();
+    const notifier = createNotifier(ALL_CHANNELS, options({ logger }));
+
+    // Act
+    const results = await notifier.send(agentMonitorReport());
+
+    // Assess
+    expect(results).toEqual([
+      { channel: 'slack#0', ok: true, attempts: 1, status: 200 },
+      { channel: 'teams#1', ok: false, attempts: 1, status: 400, error: 'HTTP 400: Bad payload' },
+      { channel: 'webhook#2', ok: true, attempts: 1, status: 200 },
+      {
+        channel: 'sns#3',
+        ok: false,
+        attempts: 1,
+        error: `SNS Publish to ${TOPIC} failed: AuthorizationErrorException: User is not authorized to perform SNS:Publish`,
+      },
+    ]);
+    expect(server.requestsTo(SLACK_PATH)).toHaveLength(1);
+    expect(server.requestsTo(WEBHOOK_PATH)).toHaveLength(1);
+    const errors = logger.calls.filter(c => c.level === 'error');
+    expect(errors.map(c => (c.extra as { channel: string }).channel).sort()).toEqual(['sns#3', 'teams#1']);
+    expect(errors[0]).toMatchObject({ message: 'Notification not delivered' });
+  });
+
+  test('a webhook whose URL cannot be read fails alone, with attempts 0', async () => {
+    secretsManager.on(GetSecretValueCommand, { SecretId: SLACK_SECRET }).resolves({ SecretString: '{"webhook":"x"}' });
+    const notifier = createNotifier(ALL_CHANNELS.slice(0, 2), options());
+
+    const results = await notifier.send(agentMonitorReport());
+
+    expect(results[0]).toEqual({
+      channel: 'slack#0',
+      ok: false,
+      attempts: 0,
+      error: `Webhook URL secret ${SLACK_SECRET} holds a JSON object; set secretJsonKey to the key that holds the URL`,
+    });
+    expect(results[1]).toMatchObject({ channel: 'teams#1', ok: true });
+  });
+
+  test('reads each webhook URL once across sends, and rate-limits the second send', async () => {
+    // Prepare
+    const notifier = createNotifier(ALL_CHANNELS.slice(0, 2), options());
+
+    // Act
+    await notifier.send(agentMonitorReport());
+    await notifier.send({ ...agentMonitorReport(), severity: 'success', title: 'All container agents connected' });
+
+    // Assess
+    expect(secretsManager).toHaveReceivedCommandTimes(GetSecretValueCommand, 1);
+    expect(ssm).toHaveReceivedCommandTimes(GetParameterCommand, 1);
+    const slack = server.requestsTo(SLACK_PATH);
+    expect(slack).toHaveLength(2);
+    expect(slack[1].at! - slack[0].at!).toBeGreaterThanOrEqual(1000);
+    expect(slack[1].json().text).toMatch(/^:white_check_mark: All container agents connected/);
+  });
+
+  test('a webhook that keeps failing gives up within the attempt cap and never throws', async () => {
+    server.fallback = { status: 503, body: 'Service Unavailable' };
+    const notifier = createNotifier([{ type: 'slack', secretArn: SLACK_SECRET }], options());
+
+    const results = await notifier.send(agentMonitorReport());
+
+    expect(results).toEqual([{ channel: 'slack#0', ok: false, attempts: 3, status: 503, error: 'HTTP 503: Service Unavailable; gave up after 3 attempts' }]);
+  });
+
+  test('stops retrying when the invocation is about to time out', async () => {
+    server.fallback = { status: 500 };
+    const notifier = createNotifier([{ type: 'slack', secretArn: SLACK_SECRET }], options());
+
+    // 1.2 s left, less the 0.5 s reserve: the first backoff (750 ms) would end too late
+    const results = await notifier.send(agentMonitorReport(), { remainingTimeMs: 1200 });
+
+    expect(results[0]).toMatchObject({ ok: false, attempts: 1 });
+    expect(results[0].error).toMatch(/no time left before the deadline/);
+  });
+
+  test('with no channels sends nothing', async () => {
+    await expect(createNotifier([], options()).send(agentMonitorReport())).resolves.toEqual([]);
+  });
+
+  test('never logs or reports a webhook URL', async () => {
+    // Prepare: a real Powertools Logger at DEBUG, its output captured
+    const output: string[] = [];
+    const capture = (chunk: unknown) => {
+      output.push(String(chunk));
+      return true;
+    };
+    jest.spyOn(process.stdout, 'write').mockImplementation(capture as any);
+    jest.spyOn(process.stderr, 'write').mockImplementation(capture as any);
+    const logger = new Logger({ serviceName: 'test', logLevel: 'DEBUG' });
+    // the Teams endpoint echoes its URL in an error, as some proxies do
+    server.script(TEAMS_PATH, { status: 403, body: `forbidden: ${server.url(TEAMS_PATH)}` });
+    server.script(SLACK_PATH, { status: 500, body: `error at ${SLACK_PATH}` });
+    const notifier = createNotifier(ALL_CHANNELS, options({ logger }));
+
+    // Act
+    const results = await notifier.send(agentMonitorReport());
+
+    // Assess
+    jest.restoreAllMocks();
+    const everything = output.join('') + JSON.stringify(results);
+    expect(output.length).toBeGreaterThan(0);
+    expect(everything).toContain('Notification not delivered');
+    for (const secret of ['slack-s3cr3t', 'teams-s3cr3t', 'teams-sig', 'webhook-s3cr3t']) {
+      expect(everything).not.toContain(secret);
+    }
+  });
+});
+
+describe('parseChannels', () => {
+  test('parses every channel kind', () => {
+    expect(parseChannels(JSON.stringify(ALL_CHANNELS))).toEqual(ALL_CHANNELS);
+  });
+
+  test('unset or blank means no channels', () => {
+    expect(parseChannels(undefined)).toEqual([]);
+    expect(parseChannels('  ')).toEqual([]);
+  });
+
+  test('fails for invalid JSON, naming the variable', () => {
+    expect(() => parseChannels('[{"type":')).toThrow(/^NOTIFICATION_CHANNELS is not valid JSON/);
+  });
+
+  test('fails for a value that is not an array', () => {
+    expect(() => parseChannels('{"type":"sns"}')).toThrow('NOTIFICATION_CHANNELS must be a JSON array of channels, got an object');
+  });
+
+  test('fails listing every bad entry by index', () => {
+    const json = JSON.stringify([
+      { type: 'slack', secretArn: SLACK_SECRET },
+      { type: 'discord', url: 'https://x' },
+      { type: 'teams', secretArn: SLACK_SECRET, parameterName: TEAMS_PARAMETER },
+      { type: 'webhook', parameterName: TEAMS_PARAMETER, secretJsonKey: 'url' },
+      { type: 'sns', topicArn: 'ops-alerts' },
+      { type: 'slack', secretArn: SLACK_SECRET, webhookUrl: 'https://hooks.slack.com/x' },
+      'slack',
+    ]);
+    let message = '';
+    try {
+      parseChannels(json);
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message.split('\n')).toEqual([
+      'Invalid NOTIFICATION_CHANNELS:',
+      '  NOTIFICATION_CHANNELS[1]: type "discord" is not one of slack, teams, webhook, sns',
+      '  NOTIFICATION_CHANNELS[2]: a teams channel needs exactly one of secretArn or parameterName',
+      '  NOTIFICATION_CHANNELS[3]: secretJsonKey is only allowed with secretArn',
+      '  NOTIFICATION_CHANNELS[4]: topicArn must be an SNS topic ARN, got "ops-alerts"',
+      '  NOTIFICATION_CHANNELS[5]: unknown property "webhookUrl" for a slack channel (allowed: secretArn, secretJsonKey, parameterName)',
+      '  NOTIFICATION_CHANNELS[6]: must be an object, got string "slack"',
+    ]);
+  });
+
+  test('fails for a secretArn that is not a Secrets Manager ARN', () => {
+    expect(() => parseChannels(JSON.stringify([{ type: 'slack', secretArn: 'ops/slack' }])))
+      .toThrow('NOTIFICATION_CHANNELS[0]: secretArn must be a Secrets Manager secret ARN, got "ops/slack"');
+  });
+});
+
+describe('notifierFromEnv', () => {
+  test('reads NOTIFICATION_CHANNELS once, when created', async () => {
+    const env = { NOTIFICATION_CHANNELS: JSON.stringify([{ type: 'sns', topicArn: TOPIC }]) };
+    const notifier = notifierFromEnv(options(), env);
+    env.NOTIFICATION_CHANNELS = '[]';
+
+    const results = await notifier.send(agentMonitorReport());
+
+    expect(notifier.channels).toEqual([{ type: 'sns', topicArn: TOPIC }]);
+    expect(results).toEqual([{ channel: 'sns#0', ok: true, attempts: 1, status: 200 }]);
+  });
+
+  test('fails at creation for a bad NOTIFICATION_CHANNELS', () => {
+    expect(() => notifierFromEnv(options(), { NOTIFICATION_CHANNELS: '[{"type":"sms"}]' })).toThrow(/NOTIFICATION_CHANNELS\[0\]/);
+  });
+});
