@@ -1,0 +1,237 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import {
+  AttributeValue,
+  BatchWriteItemCommand,
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  QueryCommand,
+  UpdateItemCommand,
+  WriteRequest,
+} from '@aws-sdk/client-dynamodb';
+import { chunk, distinct, errorMessage, settleWithConcurrency } from './concurrency';
+import { FailureStoreIncrementError } from './errors';
+import { FailureStore } from './types';
+
+/** Default time after the last increment at which a count expires: 24 hours. */
+export const DEFAULT_FAILURE_TTL_SECONDS = 24 * 60 * 60;
+
+/** BatchWriteItem accepts at most 25 requests. */
+const BATCH_WRITE_MAX = 25;
+
+const logger = new Logger({ serviceName: 'ecs-agent-monitor' });
+const defaultClient = new DynamoDBClient({ retryMode: 'adaptive' });
+
+/** Options of {@link DynamoDbFailureStore}. */
+export interface DynamoDbFailureStoreOptions {
+  /** Table with partition key `cluster` (S), sort key `instance` (S) and TTL attribute `expiresAt`. */
+  readonly tableName: string;
+  /** Seconds after the last increment at which a count expires. @default 86400 (24 h) */
+  readonly ttlSeconds?: number;
+  /** @default - a module-scope client with `retryMode: 'adaptive'` */
+  readonly client?: DynamoDBClient;
+  /** UpdateItem calls in flight at once during `increment`. @default 10 */
+  readonly concurrency?: number;
+  /** Attempts of one BatchWriteItem chunk while it returns `UnprocessedItems`. @default 6 */
+  readonly maxBatchAttempts?: number;
+  /** First backoff delay before retrying `UnprocessedItems`, doubled (with full jitter) each attempt. @default 50 */
+  readonly retryBaseDelayMs?: number;
+  /** Clock, for tests. @default Date.now */
+  readonly now?: () => number;
+}
+
+/**
+ * Failure counts in a DynamoDB table: one item per (cluster, container instance ARN).
+ *
+ * Item: `cluster` (S, partition key), `instance` (S, sort key), `failures` (N), `updatedAt` (S, ISO 8601)
+ * and `expiresAt` (N, epoch seconds, the table's TTL attribute, pushed to now + `ttlSeconds` on every increment).
+ *
+ * DynamoDB deletes expired items lazily (usually within a few days), so this store also treats an item whose
+ * `expiresAt` has passed as absent: `load` skips it and `increment` restarts it at 1 instead of adding to it.
+ *
+ * `increment` returns partial results: an instance whose UpdateItem failed is logged and left out of the
+ * returned map (so the caller acts on nothing for it); only when every update failed does it throw a
+ * {@link FailureStoreIncrementError}. A timed-out update may still have been applied: the count is then one
+ * higher than confirmed, which at worst brings a replacement one check forward for an instance that is
+ * disconnected anyway.
+ */
+export class DynamoDbFailureStore implements FailureStore {
+  private readonly tableName: string;
+  private readonly ttlSeconds: number;
+  private readonly client: DynamoDBClient;
+  private readonly concurrency: number;
+  private readonly maxBatchAttempts: number;
+  private readonly retryBaseDelayMs: number;
+  private readonly now: () => number;
+
+  constructor(options: DynamoDbFailureStoreOptions) {
+    if (!options.tableName) {
+      throw new Error('DynamoDbFailureStore: tableName is required');
+    }
+    this.tableName = options.tableName;
+    this.ttlSeconds = options.ttlSeconds ?? DEFAULT_FAILURE_TTL_SECONDS;
+    if (!Number.isInteger(this.ttlSeconds) || this.ttlSeconds < 1) {
+      throw new Error(`DynamoDbFailureStore: ttlSeconds must be a positive integer, got ${options.ttlSeconds}`);
+    }
+    this.client = options.client ?? defaultClient;
+    this.concurrency = options.concurrency ?? 10;
+    this.maxBatchAttempts = options.maxBatchAttempts ?? 6;
+    this.retryBaseDelayMs = options.retryBaseDelayMs ?? 50;
+    this.now = options.now ?? Date.now;
+  }
+
+  public async load(cluster: string): Promise<Map<string, number>> {
+    const nowSeconds = this.nowSeconds();
+    const counts = new Map<string, number>();
+    let exclusiveStartKey: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await this.client.send(new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: '#cluster = :cluster',
+        ProjectionExpression: '#instance, #failures, #expiresAt',
+        ExpressionAttributeNames: {
+          '#cluster': 'cluster',
+          '#instance': 'instance',
+          '#failures': 'failures',
+          '#expiresAt': 'expiresAt',
+        },
+        ExpressionAttributeValues: { ':cluster': { S: cluster } },
+        ConsistentRead: true,
+        ExclusiveStartKey: exclusiveStartKey,
+      }));
+      for (const item of page.Items ?? []) {
+        const instance = item.instance?.S;
+        const failures = Number(item.failures?.N);
+        const expiresAt = item.expiresAt?.N === undefined ? undefined : Number(item.expiresAt.N);
+        if (!instance || !Number.isInteger(failures) || failures <= 0) {
+          logger.warn('Ignoring a malformed failure count item', { table: this.tableName, cluster, instance });
+          continue;
+        }
+        if (expiresAt !== undefined && expiresAt <= nowSeconds) {
+          continue; // expired, not yet deleted by DynamoDB TTL
+        }
+        counts.set(instance, failures);
+      }
+      exclusiveStartKey = page.LastEvaluatedKey;
+    } while (exclusiveStartKey);
+    return counts;
+  }
+
+  public async increment(cluster: string, instanceArns: readonly string[]): Promise<Map<string, number>> {
+    const instances = distinct(instanceArns);
+    const settled = await settleWithConcurrency(instances, this.concurrency, (instance) => this.incrementOne(cluster, instance));
+    const counts = new Map<string, number>();
+    const failures = new Map<string, unknown>();
+    settled.forEach((result, index) => {
+      const instance = instances[index];
+      if (result.status === 'fulfilled') {
+        counts.set(instance, result.value);
+      } else {
+        failures.set(instance, result.reason);
+        logger.error('Could not increment the failure count; the instance is left unconfirmed', {
+          table: this.tableName, cluster, instance, error: errorMessage(result.reason),
+        });
+      }
+    });
+    if (instances.length > 0 && counts.size === 0) {
+      throw new FailureStoreIncrementError(`DynamoDB table ${this.tableName}, cluster ${cluster}`, failures);
+    }
+    return counts;
+  }
+
+  public async clear(cluster: string, instanceArns: readonly string[]): Promise<void> {
+    const chunks = chunk(distinct(instanceArns), BATCH_WRITE_MAX);
+    const settled = await settleWithConcurrency(chunks, 4, (instances) => this.deleteChunk(cluster, instances));
+    const errors = settled.flatMap((result) => (result.status === 'rejected' ? [result.reason] : []));
+    if (errors.length > 0) {
+      throw new AggregateError(errors,
+        `failure store (DynamoDB table ${this.tableName}, cluster ${cluster}): could not clear ${errors.length} ` +
+        `of ${chunks.length} batch(es); first error: ${errorMessage(errors[0])}`);
+    }
+  }
+
+  public async close(): Promise<void> {
+    // Nothing to release: the client is shared for the container's life.
+  }
+
+  /** Add one to a live count, or restart an expired one at 1. Returns the new count. */
+  private async incrementOne(cluster: string, instance: string): Promise<number> {
+    const key = { cluster: { S: cluster }, instance: { S: instance } };
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const nowMs = this.now();
+      const values = {
+        ':one': { N: '1' },
+        ':now': { S: new Date(nowMs).toISOString() },
+        ':exp': { N: String(Math.floor(nowMs / 1000) + this.ttlSeconds) },
+        ':nowSeconds': { N: String(Math.floor(nowMs / 1000)) },
+      };
+      try {
+        const added = await this.client.send(new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: key,
+          UpdateExpression: 'ADD failures :one SET updatedAt = :now, expiresAt = :exp',
+          ConditionExpression: 'attribute_not_exists(expiresAt) OR expiresAt > :nowSeconds',
+          ExpressionAttributeValues: values,
+          ReturnValues: 'UPDATED_NEW',
+        }));
+        return parseCount(added.Attributes);
+      } catch (err) {
+        if (!(err instanceof ConditionalCheckFailedException)) {
+          throw err;
+        }
+      }
+      // The item exists but has expired: restart it, unless another run restarted it first.
+      try {
+        const restarted = await this.client.send(new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: key,
+          UpdateExpression: 'SET failures = :one, updatedAt = :now, expiresAt = :exp',
+          ConditionExpression: 'expiresAt <= :nowSeconds',
+          ExpressionAttributeValues: values,
+          ReturnValues: 'UPDATED_NEW',
+        }));
+        return parseCount(restarted.Attributes);
+      } catch (err) {
+        if (!(err instanceof ConditionalCheckFailedException)) {
+          throw err;
+        }
+      }
+    }
+    throw new Error(`failure count of ${instance} kept changing between expired and live; not confirmed`);
+  }
+
+  private async deleteChunk(cluster: string, instances: readonly string[]): Promise<void> {
+    let pending: WriteRequest[] = instances.map((instance) => ({
+      DeleteRequest: { Key: { cluster: { S: cluster }, instance: { S: instance } } },
+    }));
+    for (let attempt = 1; ; attempt++) {
+      const result = await this.client.send(new BatchWriteItemCommand({
+        RequestItems: { [this.tableName]: pending },
+      }));
+      pending = result.UnprocessedItems?.[this.tableName] ?? [];
+      if (pending.length === 0) {
+        return;
+      }
+      if (attempt >= this.maxBatchAttempts) {
+        throw new Error(`${pending.length} delete(s) still unprocessed after ${attempt} BatchWriteItem attempts`);
+      }
+      // Exponential backoff with full jitter.
+      await sleep(Math.random() * this.retryBaseDelayMs * 2 ** (attempt - 1));
+    }
+  }
+
+  private nowSeconds(): number {
+    return Math.floor(this.now() / 1000);
+  }
+}
+
+function parseCount(attributes: Record<string, AttributeValue> | undefined): number {
+  const count = Number(attributes?.failures?.N);
+  if (!Number.isInteger(count) || count < 1) {
+    throw new Error(`UpdateItem returned no valid failures count: ${JSON.stringify(attributes?.failures)}`);
+  }
+  return count;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

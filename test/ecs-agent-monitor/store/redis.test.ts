@@ -1,0 +1,275 @@
+import { createServer, Server, Socket } from 'node:net';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
+import Redis from 'ioredis';
+import { createFailureStore } from '../../../lambda/ecs-agent-monitor/store';
+import { FailureStoreIncrementError } from '../../../lambda/ecs-agent-monitor/store/errors';
+import { RedisFailureStore, redisClientOptions } from '../../../lambda/ecs-agent-monitor/store/redis';
+import { freePort, RunningRedisServer, startRedisServer } from '../../support/redis-server';
+
+const CLUSTER = 'arn:aws:ecs:eu-west-1:123456789012:cluster/prod';
+const I1 = 'arn:aws:ecs:eu-west-1:123456789012:container-instance/prod/1111';
+const I2 = 'arn:aws:ecs:eu-west-1:123456789012:container-instance/prod/2222';
+const I3 = 'arn:aws:ecs:eu-west-1:123456789012:container-instance/prod/3333';
+
+const stores: RedisFailureStore[] = [];
+function newStore(options: ConstructorParameters<typeof RedisFailureStore>[0]): RedisFailureStore {
+  const store = new RedisFailureStore(options);
+  stores.push(store);
+  return store;
+}
+afterEach(async () => {
+  await Promise.all(stores.splice(0).map((s) => s.close()));
+});
+
+describe('RedisFailureStore against a real redis-server', () => {
+  let server: RunningRedisServer;
+  let admin: Redis;
+  beforeAll(async () => {
+    server = await startRedisServer();
+    admin = new Redis({ host: server.host, port: server.port, lazyConnect: true });
+  });
+  afterAll(async () => {
+    admin?.disconnect();
+    await server?.stop();
+  });
+  beforeEach(async () => {
+    await admin.flushall();
+  });
+
+  test('increment, load and clear round trip in one hash per cluster', async () => {
+    // Prepare
+    const store = newStore({ host: server.host, port: server.port });
+    // Act
+    const first = await store.increment(CLUSTER, [I1, I2]);
+    const second = await store.increment(CLUSTER, [I1, I1]); // duplicates count once
+    const loaded = await store.load(CLUSTER);
+    await store.clear(CLUSTER, [I1, I3]);
+    // Assess
+    expect(first).toEqual(new Map([[I1, 1], [I2, 1]]));
+    expect(second).toEqual(new Map([[I1, 2]]));
+    expect(loaded).toEqual(new Map([[I1, 2], [I2, 1]]));
+    expect(await store.load(CLUSTER)).toEqual(new Map([[I2, 1]]));
+    expect(await admin.hgetall(`ecs-agent-monitor:${CLUSTER}`)).toEqual({ [I2]: '1' });
+    expect(await store.load('other-cluster')).toEqual(new Map());
+    await expect(store.increment(CLUSTER, [])).resolves.toEqual(new Map());
+    await expect(store.clear(CLUSTER, [])).resolves.toBeUndefined();
+  });
+
+  test('uses the key prefix', async () => {
+    const store = newStore({ host: server.host, port: server.port, keyPrefix: 'custom' });
+    await store.increment('c1', [I1]);
+    expect(await admin.keys('*')).toEqual(['custom:c1']);
+  });
+
+  test('concurrent increments from two stores are never lost', async () => {
+    // Prepare
+    const a = newStore({ host: server.host, port: server.port });
+    const b = newStore({ host: server.host, port: server.port });
+    // Act
+    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => (i % 2 ? a : b).increment(CLUSTER, [I1, I2])));
+    // Assess
+    expect((await a.load(CLUSTER))).toEqual(new Map([[I1, 50], [I2, 50]]));
+    // every call saw a distinct count: each was atomic
+    expect(new Set(results.map((r) => r.get(I1))).size).toBe(50);
+  });
+
+  test('sets the TTL on the hash at every increment', async () => {
+    const store = newStore({ host: server.host, port: server.port, ttlSeconds: 600 });
+    await store.increment(CLUSTER, [I1]);
+    const key = store.keyOf(CLUSTER);
+    const ttl = await admin.ttl(key);
+    expect(ttl).toBeGreaterThan(590);
+    expect(ttl).toBeLessThanOrEqual(600);
+    await admin.expire(key, 5);
+    await store.increment(CLUSTER, [I2]);
+    expect(await admin.ttl(key)).toBeGreaterThan(590);
+  });
+
+  test('default TTL is 24 hours', async () => {
+    const store = newStore({ host: server.host, port: server.port });
+    await store.increment(CLUSTER, [I1]);
+    expect(await admin.ttl(store.keyOf(CLUSTER))).toBeGreaterThan(24 * 3600 - 10);
+  });
+
+  test('a field that is not a count is left out of increment and load', async () => {
+    // Prepare
+    const store = newStore({ host: server.host, port: server.port });
+    await admin.hset(store.keyOf(CLUSTER), I2, 'garbage');
+    // Act
+    const counts = await store.increment(CLUSTER, [I1, I2]);
+    // Assess
+    expect(counts).toEqual(new Map([[I1, 1]]));
+    expect(await store.load(CLUSTER)).toEqual(new Map([[I1, 1]]));
+  });
+
+  test('fails with FailureStoreIncrementError when no instance could be incremented', async () => {
+    const store = newStore({ host: server.host, port: server.port });
+    await admin.set(store.keyOf(CLUSTER), 'not a hash');
+    await expect(store.increment(CLUSTER, [I1])).rejects.toThrow(FailureStoreIncrementError);
+    await expect(store.increment(CLUSTER, [I1])).rejects.toThrow(/could not increment any of 1 instance.*WRONGTYPE/);
+  });
+
+  test('fails after close()', async () => {
+    const store = newStore({ host: server.host, port: server.port });
+    await store.load(CLUSTER);
+    await store.close();
+    await expect(store.load(CLUSTER)).rejects.toThrow(/after close\(\)/);
+  });
+});
+
+describe('RedisFailureStore with AUTH', () => {
+  let server: RunningRedisServer;
+  beforeAll(async () => {
+    server = await startRedisServer({ password: 's3cret-token' });
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  test('works with the password', async () => {
+    const store = newStore({ host: server.host, port: server.port, password: 's3cret-token' });
+    expect(await store.increment(CLUSTER, [I1])).toEqual(new Map([[I1, 1]]));
+  });
+
+  test('fails clearly without a password', async () => {
+    const store = newStore({ host: server.host, port: server.port });
+    await expect(store.load(CLUSTER)).rejects.toThrow(/failure store \(Redis redis:\/\/127\.0\.0\.1:\d+\): HGETALL .* failed: .*NOAUTH/);
+  });
+
+  test('fails clearly with a wrong password, without echoing it', async () => {
+    const store = newStore({ host: server.host, port: server.port, password: 'wrong-password' });
+    const started = Date.now();
+    const error: Error = await store.increment(CLUSTER, [I1]).then(() => new Error('resolved'), (e) => e);
+    expect(error.message).toMatch(/failed: .*WRONGPASS/);
+    expect(error.message).not.toContain('wrong-password');
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  test('createFailureStore reads the AUTH token from Secrets Manager once', async () => {
+    // Prepare
+    const secrets = mockClient(SecretsManagerClient);
+    const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:redis-auth-AbCdEf';
+    secrets.on(GetSecretValueCommand, { SecretId: arn }).resolves({ SecretString: JSON.stringify({ password: 's3cret-token' }) });
+    try {
+      const config = { kind: 'redis' as const, host: server.host, port: server.port, authSecretArn: arn };
+      // Act
+      const first = await createFailureStore(config);
+      const second = await createFailureStore(config);
+      // Assess
+      try {
+        expect(await first.increment('secret-cluster', [I1])).toEqual(new Map([[I1, 1]]));
+        expect(await second.load('secret-cluster')).toEqual(new Map([[I1, 1]]));
+        expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(1);
+      } finally {
+        await first.close();
+        await second.close();
+      }
+    } finally {
+      secrets.restore();
+    }
+  });
+});
+
+describe('RedisFailureStore over TLS', () => {
+  let server: RunningRedisServer;
+  beforeAll(async () => {
+    server = await startRedisServer({ tls: true, password: 'tls-token' });
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  test('connects with the CA', async () => {
+    const store = newStore({ host: server.host, port: server.port, password: 'tls-token', tls: { ca: server.ca } });
+    expect(await store.increment(CLUSTER, [I1])).toEqual(new Map([[I1, 1]]));
+    expect(await store.load(CLUSTER)).toEqual(new Map([[I1, 1]]));
+  });
+
+  test('connects to a host name with SNI', async () => {
+    const store = newStore({ host: 'localhost', port: server.port, password: 'tls-token', tls: { ca: server.ca } });
+    expect(redisClientOptions({ host: 'localhost', tls: true }).tls).toEqual({ servername: 'localhost' });
+    // localhost may resolve to ::1 first, where nothing listens; the store must still work or fail clearly
+    await expect(store.load(CLUSTER)).resolves.toBeInstanceOf(Map);
+  });
+
+  test('refuses a server certificate it cannot verify', async () => {
+    const store = newStore({ host: server.host, port: server.port, password: 'tls-token', tls: true });
+    await expect(store.load(CLUSTER)).rejects.toThrow(/rediss:\/\/127\.0\.0\.1:\d+.*(self[- ]signed|unable to (get|verify)|certificate)/i);
+  });
+
+  test('a plain-text client cannot talk to the TLS port', async () => {
+    const store = newStore({ host: server.host, port: server.port, password: 'tls-token' });
+    const started = Date.now();
+    await expect(store.load(CLUSTER)).rejects.toThrow(/failure store \(Redis redis:\/\/127\.0\.0\.1:\d+\)/);
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+});
+
+describe('RedisFailureStore when Redis is down', () => {
+  test('increment rejects fast when nothing listens', async () => {
+    const port = await freePort();
+    const store = newStore({ host: '127.0.0.1', port });
+    const started = Date.now();
+    await expect(store.increment(CLUSTER, [I1])).rejects.toThrow(/failure store \(Redis redis:\/\/127\.0\.0\.1:\d+\): MULTI .* failed: .*ECONNREFUSED/);
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  test('increment rejects fast when the server dies after connecting, and recovers when it is back', async () => {
+    // Prepare
+    const server = await startRedisServer();
+    const store = newStore({ host: server.host, port: server.port });
+    let restarted: RunningRedisServer | undefined;
+    try {
+      await store.increment(CLUSTER, [I1]);
+      await server.stop();
+      // Act
+      const started = Date.now();
+      const result = store.increment(CLUSTER, [I1]);
+      // Assess
+      await expect(result).rejects.toThrow(/failure store \(Redis .*\): MULTI .* failed/);
+      expect(Date.now() - started).toBeLessThan(5000);
+      await expect(store.load(CLUSTER)).rejects.toThrow(/failure store/); // still down, still fast
+      // the next run of the same container reconnects once Redis is back (data was not persisted)
+      restarted = await startRedisServer({ port: server.port });
+      expect(await store.increment(CLUSTER, [I1])).toEqual(new Map([[I1, 1]]));
+    } finally {
+      await server.stop();
+      await restarted?.stop();
+    }
+  });
+
+  test('increment rejects within the command timeout when the server accepts but never answers', async () => {
+    // Prepare: a black hole on loopback
+    const sockets: Socket[] = [];
+    const blackHole: Server = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => blackHole.listen(0, '127.0.0.1', resolve));
+    const port = (blackHole.address() as { port: number }).port;
+    const store = newStore({ host: '127.0.0.1', port });
+    try {
+      // Act
+      const started = Date.now();
+      await expect(store.increment(CLUSTER, [I1])).rejects.toThrow(/failure store \(Redis .*\): MULTI .* failed: .*timed out/i);
+      // Assess
+      expect(Date.now() - started).toBeLessThan(5000);
+    } finally {
+      await store.close();
+      sockets.forEach((s) => s.destroy());
+      await new Promise((resolve) => blackHole.close(resolve));
+    }
+  });
+});
+
+describe('redisClientOptions', () => {
+  test('lazy, short timeouts, bounded retries, no SNI for an IP', () => {
+    const options = redisClientOptions({ host: '10.0.0.1', tls: true, password: 'x' });
+    expect(options).toMatchObject({
+      host: '10.0.0.1', port: 6379, lazyConnect: true, connectTimeout: 2000, commandTimeout: 2000, maxRetriesPerRequest: 1, tls: {},
+    });
+    expect(options.retryStrategy!(1)).toBe(100);
+    expect(options.retryStrategy!(2)).toBe(200);
+    expect(options.retryStrategy!(3)).toBeNull();
+    expect(redisClientOptions({ host: 'h' }).tls).toBeUndefined();
+    expect(redisClientOptions({ host: 'h', tls: false }).tls).toBeUndefined();
+  });
+});
