@@ -1,0 +1,237 @@
+/**
+ * EcsAgentMonitor handler: runs on a schedule, checks every ACTIVE container instance of the
+ * configured clusters, keeps a count of consecutive failed checks per instance, and has the
+ * instance's Auto Scaling group replace it once the count reaches FAIL_AFTER.
+ */
+import {
+  AutoScalingClient,
+  DescribeAutoScalingInstancesCommand,
+  DetachInstancesCommand,
+  SetInstanceHealthCommand,
+  TerminateInstanceInAutoScalingGroupCommand,
+} from '@aws-sdk/client-auto-scaling';
+import { EC2Client, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import { DescribeContainerInstancesCommand, ECSClient, ListContainerInstancesCommand } from '@aws-sdk/client-ecs';
+import type { Context, ScheduledEvent } from 'aws-lambda';
+import {
+  CLIENT_CONFIG, DESCRIBE_BATCH_MAX, LIST_PAGE_MAX, chunk, describeError, describeInBatches, paginate, settleWithConcurrency,
+} from '../common/aws';
+import { env, once, readConfig } from '../common/config';
+import { notifierFromEnv } from '../common/notifier';
+import { createLogger, createMetrics, MetricUnit } from '../common/powertools';
+import {
+  ClusterResult, GroupMembership, InstanceState, MonitorSettings, PlannedStep, ReplacementAction,
+  assessCluster, dueForReplacement, planReplacements,
+} from './core';
+import { clusterReport } from './report';
+import { createFailureStore, parseFailureStoreConfig } from './store';
+import type { FailureStore } from './store/types';
+
+const SERVICE = 'ecs-agent-monitor';
+const ecs = new ECSClient(CLIENT_CONFIG);
+const autoscaling = new AutoScalingClient(CLIENT_CONFIG);
+const ec2 = new EC2Client(CLIENT_CONFIG);
+const logger = createLogger(SERVICE);
+
+const ACTIONS: readonly ReplacementAction[] = ['SET_UNHEALTHY', 'TERMINATE', 'DETACH_AND_TERMINATE', 'NOTIFY_ONLY'];
+
+/** The function's configuration, read once per container. */
+export const settings = once(() => {
+  const c = readConfig({
+    CLUSTERS: env.list({ minItems: 1 }),
+    FAIL_AFTER: env.int({ min: 1, max: 100, default: 2 }),
+    GRACE_PERIOD_SECONDS: env.int({ min: 0, max: 86_400, default: 600 }),
+    ACTION: env.oneOf<ReplacementAction>(ACTIONS, { default: 'SET_UNHEALTHY' }),
+    MAX_REPLACEMENTS_PER_RUN: env.int({ min: 1, max: 100, default: 1 }),
+    OUTAGE_THRESHOLD_PERCENT: env.int({ min: 1, max: 100, default: 50 }),
+    TREAT_IMPAIRED_AS_FAILED: env.bool({ default: false }),
+    TERMINATE_STANDALONE_INSTANCES: env.bool({ default: false }),
+    AUTO_SCALING_GROUPS: env.list({ default: [] }),
+  });
+  const monitor: MonitorSettings = {
+    failAfter: c.FAIL_AFTER,
+    gracePeriodMs: c.GRACE_PERIOD_SECONDS * 1000,
+    action: c.ACTION,
+    maxReplacementsPerRun: c.MAX_REPLACEMENTS_PER_RUN,
+    outageThresholdPercent: c.OUTAGE_THRESHOLD_PERCENT,
+    treatImpairedAsFailed: c.TREAT_IMPAIRED_AS_FAILED,
+    terminateStandaloneInstances: c.TERMINATE_STANDALONE_INSTANCES,
+    allowedGroups: c.AUTO_SCALING_GROUPS.length > 0 ? c.AUTO_SCALING_GROUPS : undefined,
+  };
+  return { clusters: c.CLUSTERS, monitor, store: parseFailureStoreConfig(process.env) };
+});
+
+let store: Promise<FailureStore> | undefined;
+/** The store, connected once per container; a failed connection is tried again on the next use. */
+function failureStore(): Promise<FailureStore> {
+  store ??= createFailureStore(settings().store).catch((error) => {
+    store = undefined;
+    throw error;
+  });
+  return store;
+}
+
+const notifier = once(() => notifierFromEnv());
+
+export interface RunResult {
+  readonly clusters: readonly ClusterResult[];
+}
+
+/** Clusters checked at once; each cluster's calls are themselves batched and paginated. */
+const CLUSTER_CONCURRENCY = 3;
+
+export async function handler(_event?: Partial<ScheduledEvent>, context?: Partial<Context>): Promise<RunResult> {
+  const { clusters, monitor } = settings();
+  const now = new Date();
+  const outcomes = await settleWithConcurrency(clusters, CLUSTER_CONCURRENCY, (cluster) => checkCluster(cluster, monitor, now));
+  const results = outcomes.map((outcome, i): ClusterResult => outcome.status === 'fulfilled'
+    ? outcome.value
+    : { cluster: clusters[i], done: [], errors: [describeError(outcome.reason)] });
+
+  await settleWithConcurrency(results, CLUSTER_CONCURRENCY, async (result) => {
+    publishMetrics(result);
+    const message = clusterReport(result, monitor);
+    if (message) await notifier().send(message, { remainingTimeMs: context?.getRemainingTimeInMillis?.() });
+  });
+  return { clusters: results };
+}
+
+async function checkCluster(cluster: string, monitor: MonitorSettings, now: Date): Promise<ClusterResult> {
+  const log = logger.createChild({ persistentLogAttributes: { cluster } });
+  const errors: string[] = [];
+
+  // 1. Read the cluster. Any failure here ends this cluster's run before the store is touched.
+  const instances = await readInstances(cluster, monitor.treatImpairedAsFailed);
+  const failures = await failureStore();
+  const stored = await failures.load(cluster);
+  const assessment = assessCluster(instances, stored, monitor, now);
+  log.info('checked cluster', {
+    checked: assessment.checked,
+    inGracePeriod: assessment.inGracePeriod,
+    failing: assessment.failing.map((f) => ({ containerInstance: f.arn, ec2InstanceId: f.ec2InstanceId, reason: f.reason })),
+    outage: assessment.outage,
+  });
+
+  // 2. Counts. Stale counts go first: if they cannot be cleared, nothing is incremented or replaced,
+  //    so a count can never carry over a connected check.
+  if (assessment.toClear.length > 0) await failures.clear(cluster, assessment.toClear);
+  if (assessment.outage) {
+    log.warn('outage guard: too many instances failing at once; replacing nothing', { failingPercent: assessment.failingPercent });
+    return { cluster, assessment, done: [], errors };
+  }
+  let counts = new Map<string, number>();
+  if (assessment.toIncrement.length > 0) {
+    try {
+      counts = await failures.increment(cluster, assessment.toIncrement);
+      const unconfirmed = assessment.toIncrement.filter((arn) => !counts.has(arn));
+      if (unconfirmed.length > 0) {
+        errors.push(`failure store: ${unconfirmed.length} count(s) could not be updated; those instances wait for the next run`);
+      }
+    } catch (error) {
+      // Not one count was confirmed: act on none.
+      counts = new Map();
+      errors.push(`failure store: ${describeError(error)}`);
+      log.error('could not update every failure count; acting only on confirmed ones', { error: describeError(error) });
+    }
+  }
+
+  // 3. Plan: only instances that reached failAfter need their Auto Scaling group looked up.
+  const due = dueForReplacement(assessment.failing, counts, monitor);
+  const groups = await groupsOf(due.map((d) => d.ec2InstanceId).filter((id): id is string => !!id));
+  const plan = planReplacements(assessment.failing, counts, groups, monitor);
+
+  // 4. Act, one step at a time; a failed step is retried next run (its count is kept).
+  const done: PlannedStep[] = [];
+  for (const step of plan.steps) {
+    if (step.kind === 'skip') {
+      log.warn('not replacing a failing instance', { containerInstance: step.instance.arn, ec2InstanceId: step.instance.ec2InstanceId, failures: step.failures, why: step.why });
+      continue;
+    }
+    try {
+      await carryOut(step);
+      done.push(step);
+      log.info(step.action === 'NOTIFY_ONLY' ? 'dry run: would replace instance' : 'replacement requested', {
+        containerInstance: step.instance.arn, ec2InstanceId: step.instance.ec2InstanceId, group: step.group, action: step.action, failures: step.failures,
+      });
+      if (step.action !== 'NOTIFY_ONLY') await failures.clear(cluster, [step.instance.arn]);
+    } catch (error) {
+      errors.push(`${step.action} ${step.instance.ec2InstanceId}: ${describeError(error)}`);
+      log.error('replacement failed', { containerInstance: step.instance.arn, ec2InstanceId: step.instance.ec2InstanceId, action: step.action, error: describeError(error) });
+    }
+  }
+  return { cluster, assessment, plan, done, errors };
+}
+
+async function readInstances(cluster: string, withHealth: boolean): Promise<InstanceState[]> {
+  const arns = await paginate(
+    (nextToken) => ecs.send(new ListContainerInstancesCommand({ cluster, status: 'ACTIVE', maxResults: LIST_PAGE_MAX.ListContainerInstances, nextToken })),
+    (page) => page.containerInstanceArns,
+    (page) => page.nextToken,
+  );
+  const { items } = await describeInBatches(arns, DESCRIBE_BATCH_MAX.DescribeContainerInstances, async (batch) => {
+    const page = await ecs.send(new DescribeContainerInstancesCommand({
+      cluster,
+      containerInstances: batch,
+      include: withHealth ? ['CONTAINER_INSTANCE_HEALTH'] : undefined,
+    }));
+    return { items: page.containerInstances, failures: page.failures };
+  });
+  return items
+    .filter((i) => i.containerInstanceArn)
+    .map((i) => ({
+      arn: i.containerInstanceArn!,
+      ec2InstanceId: i.ec2InstanceId,
+      status: i.status ?? 'UNKNOWN',
+      agentConnected: i.agentConnected === true,
+      health: i.healthStatus?.overallStatus,
+      registeredAt: i.registeredAt,
+    }));
+}
+
+async function groupsOf(instanceIds: readonly string[]): Promise<Map<string, GroupMembership>> {
+  const groups = new Map<string, GroupMembership>();
+  for (const batch of chunk(instanceIds, DESCRIBE_BATCH_MAX.DescribeAutoScalingInstances)) {
+    const found = await paginate(
+      (NextToken) => autoscaling.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: batch, MaxRecords: batch.length, NextToken })),
+      (page) => page.AutoScalingInstances,
+      (page) => page.NextToken,
+    );
+    for (const i of found) {
+      if (i.InstanceId && i.AutoScalingGroupName) {
+        groups.set(i.InstanceId, { groupName: i.AutoScalingGroupName, lifecycleState: i.LifecycleState ?? 'Unknown', healthStatus: i.HealthStatus });
+      }
+    }
+  }
+  return groups;
+}
+
+async function carryOut(step: Extract<PlannedStep, { kind: 'replace' }>): Promise<void> {
+  const InstanceId = step.instance.ec2InstanceId!;
+  switch (step.action) {
+    case 'NOTIFY_ONLY':
+      return;
+    case 'SET_UNHEALTHY':
+      await autoscaling.send(new SetInstanceHealthCommand({ InstanceId, HealthStatus: 'Unhealthy', ShouldRespectGracePeriod: false }));
+      return;
+    case 'TERMINATE':
+      if (step.group) {
+        await autoscaling.send(new TerminateInstanceInAutoScalingGroupCommand({ InstanceId, ShouldDecrementDesiredCapacity: false }));
+      } else {
+        await ec2.send(new TerminateInstancesCommand({ InstanceIds: [InstanceId] }));
+      }
+      return;
+    case 'DETACH_AND_TERMINATE':
+      await autoscaling.send(new DetachInstancesCommand({ AutoScalingGroupName: step.group, InstanceIds: [InstanceId], ShouldDecrementDesiredCapacity: false }));
+      await ec2.send(new TerminateInstancesCommand({ InstanceIds: [InstanceId] }));
+      return;
+  }
+}
+
+function publishMetrics(result: ClusterResult): void {
+  const metric = createMetrics(SERVICE, { ClusterName: result.cluster });
+  metric.addMetric('DisconnectedAgents', MetricUnit.Count, result.assessment?.failing.length ?? 0);
+  metric.addMetric('ReplacementsRequested', MetricUnit.Count, result.done.filter((s) => s.kind === 'replace' && s.action !== 'NOTIFY_ONLY').length);
+  metric.addMetric('OutageGuardTrips', MetricUnit.Count, result.assessment?.outage ? 1 : 0);
+  metric.addMetric('Errors', MetricUnit.Count, result.errors.length);
+  metric.publishStoredMetrics();
+}

@@ -1,0 +1,220 @@
+import { ArnFormat, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+
+/**
+ * Options for the DynamoDB failure store.
+ */
+export interface DynamoDbFailureStoreOptions {
+  /**
+   * An existing table to keep the counts in. It must have the partition key `cluster` (String),
+   * the sort key `instance` (String) and, for counts to expire, TTL enabled on `expiresAt`.
+   *
+   * @default - the monitor creates an on-demand, encrypted table with TTL and point-in-time recovery
+   */
+  readonly table?: dynamodb.ITable;
+
+  /**
+   * What happens to the table the monitor creates when it is removed from the stack.
+   * The counts are only useful to a running monitor.
+   *
+   * @default RemovalPolicy.DESTROY
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * Options for a Redis-compatible failure store (ElastiCache for Redis OSS or Valkey, cluster mode disabled).
+ */
+export interface RedisFailureStoreOptions {
+  /** The VPC the monitor function runs in to reach Redis. It also needs a route to the ECS, Auto Scaling and EC2 APIs (NAT or VPC endpoints). */
+  readonly vpc: ec2.IVpc;
+
+  /**
+   * Where in the VPC the function runs.
+   *
+   * @default - the VPC's private subnets
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+
+  /**
+   * Security groups for the function; they must be allowed to reach Redis on its port.
+   *
+   * @default - a new security group with all outbound traffic allowed
+   */
+  readonly securityGroups?: ec2.ISecurityGroup[];
+
+  /**
+   * The Redis primary endpoint address. Give this or `replicationGroupId`.
+   *
+   * @default - resolved from `replicationGroupId`
+   */
+  readonly host?: string;
+
+  /**
+   * The Redis port.
+   *
+   * @default 6379
+   */
+  readonly port?: number;
+
+  /**
+   * An ElastiCache replication group id; the function looks up its primary endpoint and whether it
+   * uses in-transit encryption. Give this or `host`.
+   *
+   * @default - `host` is used
+   */
+  readonly replicationGroupId?: string;
+
+  /**
+   * Connect with TLS (ElastiCache in-transit encryption).
+   *
+   * @default - true when the replication group has in-transit encryption; false with `host`
+   */
+  readonly tls?: boolean;
+
+  /**
+   * A secret holding the Redis AUTH token (the whole secret string, or a JSON object with a `password` key).
+   *
+   * @default - no AUTH
+   */
+  readonly authToken?: secretsmanager.ISecret;
+
+  /**
+   * The Redis ACL user name, with `authToken`.
+   *
+   * @default - the default user
+   */
+  readonly username?: string;
+
+  /**
+   * Prefix of the Redis keys the monitor writes (one hash per cluster).
+   *
+   * @default 'ecs-agent-monitor'
+   */
+  readonly keyPrefix?: string;
+}
+
+/** @internal */
+export interface FailureStoreBinding {
+  readonly environment: { [key: string]: string };
+  readonly vpc?: ec2.IVpc;
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  readonly securityGroups?: ec2.ISecurityGroup[];
+  readonly table?: dynamodb.ITable;
+  grant(grantee: iam.IGrantable): void;
+}
+
+/**
+ * Where the agent monitor keeps each instance's count of consecutive failed checks between runs.
+ */
+export abstract class FailureStore {
+  /** A DynamoDB table (the default): created by the monitor, or an existing one. */
+  public static dynamoDb(options: DynamoDbFailureStoreOptions = {}): FailureStore {
+    return new DynamoDbStore(options);
+  }
+
+  /** An existing Redis-compatible endpoint; the monitor function then runs in the given VPC. */
+  public static redis(options: RedisFailureStoreOptions): FailureStore {
+    return new RedisStore(options);
+  }
+
+  /** Validates the options; returns problems in the form "prop: what is wrong". @internal */
+  public abstract _validate(): string[];
+
+  /** Creates what the store needs and says how the function reaches it. @internal */
+  public abstract _bind(scope: Construct, ttl: Duration): FailureStoreBinding;
+}
+
+class DynamoDbStore extends FailureStore {
+  constructor(private readonly options: DynamoDbFailureStoreOptions) {
+    super();
+  }
+
+  public _validate(): string[] {
+    return [];
+  }
+
+  public _bind(scope: Construct, ttl: Duration): FailureStoreBinding {
+    const table = this.options.table ?? new dynamodb.Table(scope, 'FailureTable', {
+      partitionKey: { name: 'cluster', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'instance', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      timeToLiveAttribute: 'expiresAt',
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      removalPolicy: this.options.removalPolicy ?? RemovalPolicy.DESTROY,
+    });
+    return {
+      table,
+      environment: {
+        FAILURE_STORE: 'dynamodb',
+        FAILURE_TABLE_NAME: table.tableName,
+        FAILURE_TTL_SECONDS: String(ttl.toSeconds()),
+      },
+      // Exactly the three calls the store makes: load (Query), increment (UpdateItem), clear (BatchWriteItem).
+      grant: (grantee) => table.grant(grantee, 'dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'),
+    };
+  }
+}
+
+class RedisStore extends FailureStore {
+  constructor(private readonly options: RedisFailureStoreOptions) {
+    super();
+  }
+
+  public _validate(): string[] {
+    const { host, port, replicationGroupId, keyPrefix, username, authToken } = this.options;
+    const problems: string[] = [];
+    if ((host === undefined) === (replicationGroupId === undefined)) {
+      problems.push(`failureStore: FailureStore.redis() needs exactly one of host or replicationGroupId (got ${host === undefined ? 'neither' : 'both'})`);
+    }
+    if (port !== undefined && !Token.isUnresolved(port) && (!Number.isInteger(port) || port < 1 || port > 65535)) {
+      problems.push(`failureStore: FailureStore.redis() port is ${port}; give a whole number from 1 to 65535`);
+    }
+    if (replicationGroupId !== undefined && !Token.isUnresolved(replicationGroupId) && !/^[a-zA-Z][a-zA-Z0-9-]{0,39}$/.test(replicationGroupId)) {
+      problems.push(`failureStore: FailureStore.redis() replicationGroupId is ${JSON.stringify(replicationGroupId)}; give an ElastiCache replication group id (a letter, then up to 39 letters, digits or hyphens)`);
+    }
+    if (keyPrefix !== undefined && !Token.isUnresolved(keyPrefix) && !/^[\w.:-]{1,64}$/.test(keyPrefix)) {
+      problems.push(`failureStore: FailureStore.redis() keyPrefix is ${JSON.stringify(keyPrefix)}; use 1 to 64 letters, digits, _ . : or -`);
+    }
+    if (username !== undefined && authToken === undefined) {
+      problems.push('failureStore: FailureStore.redis() username is set without authToken; give the secret holding that user\'s password');
+    }
+    return problems;
+  }
+
+  public _bind(scope: Construct, ttl: Duration): FailureStoreBinding {
+    const o = this.options;
+    const environment: { [key: string]: string } = {
+      FAILURE_STORE: 'redis',
+      FAILURE_TTL_SECONDS: String(ttl.toSeconds()),
+    };
+    if (o.host !== undefined) environment.REDIS_HOST = o.host;
+    if (o.port !== undefined) environment.REDIS_PORT = Token.asString(o.port);
+    if (o.replicationGroupId !== undefined) environment.REDIS_REPLICATION_GROUP_ID = o.replicationGroupId;
+    if (o.tls !== undefined) environment.REDIS_TLS = String(o.tls);
+    if (o.authToken) environment.REDIS_AUTH_SECRET_ARN = o.authToken.secretArn;
+    if (o.username !== undefined) environment.REDIS_USERNAME = o.username;
+    if (o.keyPrefix !== undefined) environment.REDIS_KEY_PREFIX = o.keyPrefix;
+
+    const replicationGroupArn = o.replicationGroupId === undefined ? undefined : Stack.of(scope).formatArn({
+      service: 'elasticache', resource: 'replicationgroup', resourceName: o.replicationGroupId, arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    return {
+      environment,
+      vpc: o.vpc,
+      vpcSubnets: o.vpcSubnets,
+      securityGroups: o.securityGroups,
+      grant: (grantee) => {
+        o.authToken?.grantRead(grantee);
+        if (replicationGroupArn) {
+          iam.Grant.addToPrincipal({ grantee, actions: ['elasticache:DescribeReplicationGroups'], resourceArns: [replicationGroupArn] });
+        }
+      },
+    };
+  }
+}

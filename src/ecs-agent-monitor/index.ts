@@ -1,0 +1,419 @@
+import { Annotations, ArnFormat, Duration, Stack, Token } from 'aws-cdk-lib';
+import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { FailureStore } from './failure-store';
+import { createHandlerFunction, METRICS_NAMESPACE } from '../common/handler-function';
+import { NotificationChannel, bindNotificationChannels } from '../common/notification-channel';
+
+export * from './failure-store';
+
+/**
+ * What the monitor does with a container instance whose agent failed `failAfter` consecutive checks.
+ */
+export enum ReplacementAction {
+  /**
+   * `SetInstanceHealth(Unhealthy, ShouldRespectGracePeriod=false)`: the Auto Scaling group replaces the
+   * instance through its own lifecycle hooks and ECS managed draining.
+   */
+  SET_UNHEALTHY = 'SET_UNHEALTHY',
+  /** `TerminateInstanceInAutoScalingGroup(ShouldDecrementDesiredCapacity=false)`: the group launches a replacement. */
+  TERMINATE = 'TERMINATE',
+  /** `DetachInstances(ShouldDecrementDesiredCapacity=false)`, then EC2 `TerminateInstances`. */
+  DETACH_AND_TERMINATE = 'DETACH_AND_TERMINATE',
+  /** A dry run: count, log and notify what would be done, change nothing. */
+  NOTIFY_ONLY = 'NOTIFY_ONLY',
+}
+
+/**
+ * Properties of an `EcsAgentMonitor`.
+ */
+export interface EcsAgentMonitorProps {
+  /** The clusters whose container instances are checked; at least one, in this stack's account and region. */
+  readonly clusters: ecs.ICluster[];
+
+  /**
+   * Consecutive failed checks before an instance is replaced.
+   *
+   * @default 2
+   */
+  readonly failAfter?: number;
+
+  /**
+   * How often the check runs.
+   *
+   * @default Schedule.rate(Duration.minutes(5))
+   */
+  readonly schedule?: events.Schedule;
+
+  /**
+   * Instances registered with their cluster more recently than this are never counted.
+   *
+   * @default Duration.minutes(10)
+   */
+  readonly gracePeriod?: Duration;
+
+  /**
+   * What to do with an instance that failed `failAfter` consecutive checks.
+   *
+   * @default ReplacementAction.SET_UNHEALTHY
+   */
+  readonly action?: ReplacementAction;
+
+  /**
+   * The most instances replaced per cluster in one run; the rest wait for the next run.
+   *
+   * @default 1
+   */
+  readonly maxReplacementsPerRun?: number;
+
+  /**
+   * Percent of a cluster's checked instances failing at once above which the monitor takes it for an
+   * ECS-side problem: it replaces nothing in that cluster, freezes the counts and notifies.
+   * (It takes at least two failing instances to trip.)
+   *
+   * @default 50
+   */
+  readonly outageThreshold?: number;
+
+  /**
+   * Where the per-instance failure counts are kept between runs.
+   *
+   * @default FailureStore.dynamoDb()
+   */
+  readonly failureStore?: FailureStore;
+
+  /**
+   * Where to send a message when an instance first fails a check, is replaced, or the outage guard trips.
+   * One message per cluster per run at most.
+   *
+   * @default - no messages; logs and metrics only
+   */
+  readonly notifications?: NotificationChannel[];
+
+  /**
+   * The Auto Scaling groups of the clusters' instances. When given, the replacement permissions are
+   * granted on these groups only, and instances of any other group are reported, not replaced.
+   *
+   * @default - replacement is allowed on any Auto Scaling group of this account and region (a warning says so)
+   */
+  readonly autoScalingGroups?: autoscaling.IAutoScalingGroup[];
+
+  /**
+   * Terminate a failing instance that belongs to no Auto Scaling group. Nothing will replace it.
+   *
+   * @default false - such an instance is reported, not terminated
+   */
+  readonly terminateStandaloneInstances?: boolean;
+
+  /**
+   * Also count a `CONTAINER_INSTANCE_HEALTH` status of `IMPAIRED` as a failed check.
+   *
+   * @default false
+   */
+  readonly treatImpairedAsFailed?: boolean;
+
+  /**
+   * Whether the schedule is enabled.
+   *
+   * @default true
+   */
+  readonly enabled?: boolean;
+
+  /**
+   * Create CloudWatch alarms: agents still disconnected long after they should have been replaced,
+   * and monitor errors. Add actions to them through `alarms`.
+   *
+   * @default false
+   */
+  readonly createAlarms?: boolean;
+
+  /**
+   * How long the function's logs are kept.
+   *
+   * @default RetentionDays.THREE_MONTHS
+   */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+const DEFAULTS = {
+  failAfter: 2,
+  gracePeriod: Duration.minutes(10),
+  maxReplacementsPerRun: 1,
+  outageThreshold: 50,
+  schedulePeriod: Duration.minutes(5),
+};
+
+const SERVICE_NAME = 'ecs-agent-monitor';
+
+/**
+ * Finds ECS container instances whose agent stays disconnected and has their Auto Scaling group replace them.
+ *
+ * Every `schedule`, a function checks each ACTIVE container instance of `clusters`. A failed check adds one to
+ * the instance's count in the failure store; a passed check deletes it. At `failAfter`, the `action` runs,
+ * at most `maxReplacementsPerRun` per cluster, and never while more than `outageThreshold` percent of a
+ * cluster fails at once.
+ *
+ * @example
+ * declare const cluster: ecs.ICluster;
+ * declare const asg: autoscaling.IAutoScalingGroup;
+ * declare const slackSecret: secretsmanager.ISecret;
+ * new EcsAgentMonitor(this, 'Monitor', {
+ *   clusters: [cluster],
+ *   autoScalingGroups: [asg],
+ *   notifications: [NotificationChannel.slack(slackSecret)],
+ * });
+ */
+export class EcsAgentMonitor extends Construct implements iam.IGrantable {
+  /** The function that runs the checks. */
+  public readonly handler: lambda.IFunction;
+  /** The EventBridge rule that runs the function on the schedule. */
+  public readonly rule: events.Rule;
+  /** The DynamoDB table of failure counts, when the store is DynamoDB. */
+  public readonly table?: dynamodb.ITable;
+  /** The alarms, when `createAlarms` is set; empty otherwise. */
+  public readonly alarms: cloudwatch.Alarm[] = [];
+  public readonly grantPrincipal: iam.IPrincipal;
+
+  private readonly clusters: ecs.ICluster[];
+  private readonly metricPeriod: Duration;
+
+  constructor(scope: Construct, id: string, props: EcsAgentMonitorProps) {
+    super(scope, id);
+    validate(props);
+
+    const action = props.action ?? ReplacementAction.SET_UNHEALTHY;
+    const failAfter = props.failAfter ?? DEFAULTS.failAfter;
+    const schedule = props.schedule ?? events.Schedule.rate(DEFAULTS.schedulePeriod);
+    this.clusters = props.clusters;
+    this.metricPeriod = DEFAULTS.schedulePeriod;
+
+    // Counts expire when no run has touched them for a day: abandoned instances, a disabled monitor.
+    const store = (props.failureStore ?? FailureStore.dynamoDb())._bind(this, Duration.days(1));
+    this.table = store.table;
+
+    const fn = createHandlerFunction(this, 'Function', {
+      bundle: 'ecs-agent-monitor',
+      description: `cdk-ecs-ops EcsAgentMonitor: replaces ECS container instances whose agent stays disconnected (${action})`,
+      serviceName: SERVICE_NAME,
+      memorySize: 256,
+      timeout: Duration.minutes(2),
+      logRetention: props.logRetention,
+      vpc: store.vpc,
+      vpcSubnets: store.vpcSubnets,
+      securityGroups: store.securityGroups,
+      environment: {
+        CLUSTERS: props.clusters.map((c) => c.clusterName).join(','),
+        FAIL_AFTER: String(failAfter),
+        GRACE_PERIOD_SECONDS: String((props.gracePeriod ?? DEFAULTS.gracePeriod).toSeconds()),
+        ACTION: action,
+        MAX_REPLACEMENTS_PER_RUN: String(props.maxReplacementsPerRun ?? DEFAULTS.maxReplacementsPerRun),
+        OUTAGE_THRESHOLD_PERCENT: String(props.outageThreshold ?? DEFAULTS.outageThreshold),
+        TREAT_IMPAIRED_AS_FAILED: String(props.treatImpairedAsFailed ?? false),
+        TERMINATE_STANDALONE_INSTANCES: String(props.terminateStandaloneInstances ?? false),
+        AUTO_SCALING_GROUPS: (props.autoScalingGroups ?? []).map((g) => g.autoScalingGroupName).join(','),
+        ...store.environment,
+      },
+    });
+    // A failed run is not retried: the next scheduled run checks again, so counts stay one per period.
+    fn.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.minutes(5) });
+    if (props.notifications && props.notifications.length > 0) {
+      fn.addEnvironment('NOTIFICATION_CHANNELS', bindNotificationChannels(this, fn, props.notifications));
+    }
+    store.grant(fn);
+    this.handler = fn;
+    this.grantPrincipal = fn.grantPrincipal;
+
+    this.grantFleetAccess(fn, props, action);
+
+    this.rule = new events.Rule(this, 'Schedule', {
+      description: `Runs the ECS agent monitor of ${props.clusters.length} cluster(s)`,
+      schedule,
+      enabled: props.enabled ?? true,
+      targets: [new targets.LambdaFunction(fn, { retryAttempts: 0 })],
+    });
+
+    if (props.createAlarms) this.createAlarms(failAfter);
+  }
+
+  /**
+   * Container instances whose check failed in the last run (Maximum per period).
+   *
+   * @param cluster one of the monitored clusters; @default - the sum over every monitored cluster
+   */
+  public metricDisconnectedAgents(cluster?: ecs.ICluster, props?: cloudwatch.MetricOptions): cloudwatch.IMetric {
+    return this.clusterMetric('DisconnectedAgents', 'Maximum', cluster, props);
+  }
+
+  /**
+   * Replacements requested (Sum per period).
+   *
+   * @param cluster one of the monitored clusters; @default - the sum over every monitored cluster
+   */
+  public metricReplacements(cluster?: ecs.ICluster, props?: cloudwatch.MetricOptions): cloudwatch.IMetric {
+    return this.clusterMetric('ReplacementsRequested', 'Sum', cluster, props);
+  }
+
+  /**
+   * Runs in which the outage guard stopped all replacement in a cluster (Sum per period).
+   *
+   * @param cluster one of the monitored clusters; @default - the sum over every monitored cluster
+   */
+  public metricOutageGuardTrips(cluster?: ecs.ICluster, props?: cloudwatch.MetricOptions): cloudwatch.IMetric {
+    return this.clusterMetric('OutageGuardTrips', 'Sum', cluster, props);
+  }
+
+  /**
+   * Errors met while checking or replacing (Sum per period).
+   *
+   * @param cluster one of the monitored clusters; @default - the sum over every monitored cluster
+   */
+  public metricErrors(cluster?: ecs.ICluster, props?: cloudwatch.MetricOptions): cloudwatch.IMetric {
+    return this.clusterMetric('Errors', 'Sum', cluster, props);
+  }
+
+  private clusterMetric(metricName: string, statistic: string, cluster: ecs.ICluster | undefined, props: cloudwatch.MetricOptions = {}): cloudwatch.IMetric {
+    const one = (c: ecs.ICluster) => new cloudwatch.Metric({
+      namespace: METRICS_NAMESPACE,
+      metricName,
+      dimensionsMap: { service: SERVICE_NAME, ClusterName: c.clusterName },
+      statistic,
+      period: this.metricPeriod,
+      ...props,
+    });
+    if (cluster) {
+      if (!this.clusters.includes(cluster)) {
+        throw new Error(`${metricName} metric: cluster ${cluster.node.path} is not one of this monitor's clusters`);
+      }
+      return one(cluster);
+    }
+    if (this.clusters.length === 1) return one(this.clusters[0]);
+    const usingMetrics: Record<string, cloudwatch.IMetric> = {};
+    this.clusters.forEach((c, i) => { usingMetrics[`m${i}`] = one(c); });
+    return new cloudwatch.MathExpression({
+      expression: Object.keys(usingMetrics).map((k) => `FILL(${k}, 0)`).join(' + '),
+      usingMetrics,
+      label: `${metricName} (all clusters)`,
+      period: props.period ?? this.metricPeriod,
+    });
+  }
+
+  private createAlarms(failAfter: number): void {
+    this.alarms.push(new cloudwatch.Alarm(this, 'DisconnectedAgentsAlarm', {
+      alarmDescription: 'ECS container agents stay disconnected although the monitor should have replaced their instances',
+      metric: this.metricDisconnectedAgents(),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      // failAfter checks to decide, then about two more for the replacement to register.
+      evaluationPeriods: failAfter + 3,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    }));
+    this.alarms.push(new cloudwatch.Alarm(this, 'ErrorsAlarm', {
+      alarmDescription: 'The ECS agent monitor met errors in two of its last three runs',
+      metric: this.metricErrors(),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 2,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    }));
+  }
+
+  /** Least privilege: read only the given clusters; replace only in the given groups. */
+  private grantFleetAccess(fn: lambda.IFunction, props: EcsAgentMonitorProps, action: ReplacementAction): void {
+    const stack = Stack.of(this);
+    const clusterArns = props.clusters.map((c) => c.clusterArn);
+    fn.addToRolePolicy(new iam.PolicyStatement({
+      sid: 'ListContainerInstancesOfMonitoredClusters',
+      actions: ['ecs:ListContainerInstances'],
+      resources: clusterArns,
+    }));
+    fn.addToRolePolicy(new iam.PolicyStatement({
+      sid: 'DescribeContainerInstancesOfMonitoredClusters',
+      actions: ['ecs:DescribeContainerInstances'],
+      resources: props.clusters.map((c) => stack.formatArn({ service: 'ecs', resource: 'container-instance', resourceName: `${c.clusterName}/*` })),
+      conditions: { ArnEquals: { 'ecs:cluster': clusterArns } },
+    }));
+
+    const replacementActions = {
+      [ReplacementAction.SET_UNHEALTHY]: ['autoscaling:SetInstanceHealth'],
+      [ReplacementAction.TERMINATE]: ['autoscaling:TerminateInstanceInAutoScalingGroup'],
+      [ReplacementAction.DETACH_AND_TERMINATE]: ['autoscaling:DetachInstances'],
+      [ReplacementAction.NOTIFY_ONLY]: [],
+    }[action];
+    const groups = props.autoScalingGroups ?? [];
+
+    // Which group an instance is in: DescribeAutoScalingInstances has no resource-level permissions.
+    fn.addToRolePolicy(new iam.PolicyStatement({
+      sid: 'FindAutoScalingGroupOfInstance',
+      actions: ['autoscaling:DescribeAutoScalingInstances'],
+      resources: ['*'],
+    }));
+    if (replacementActions.length > 0) {
+      if (groups.length === 0) {
+        Annotations.of(this).addWarningV2('cdk-ecs-ops/EcsAgentMonitor:unscopedReplacement',
+          `autoScalingGroups is not set, so ${replacementActions.join(', ')} is granted on every Auto Scaling group in this account and region. ` +
+          'Pass the clusters\' groups in autoScalingGroups to scope it.');
+      }
+      fn.addToRolePolicy(new iam.PolicyStatement({
+        sid: 'ReplaceInstancesInGroups',
+        actions: replacementActions,
+        resources: groups.length > 0
+          ? groups.map((g) => g.autoScalingGroupArn)
+          : [stack.formatArn({ service: 'autoscaling', resource: 'autoScalingGroup', resourceName: '*:autoScalingGroupName/*', arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+      }));
+    }
+    if (action === ReplacementAction.DETACH_AND_TERMINATE || props.terminateStandaloneInstances) {
+      fn.addToRolePolicy(new iam.PolicyStatement({
+        sid: 'TerminateReplacedInstances',
+        actions: ['ec2:TerminateInstances'],
+        resources: [stack.formatArn({ service: 'ec2', resource: 'instance', resourceName: '*' })],
+      }));
+    }
+  }
+}
+
+/** Checks every prop and throws one error that lists each mistake. */
+function validate(props: EcsAgentMonitorProps): void {
+  const problems: string[] = [];
+  const wholeIn = (name: string, value: number | undefined, min: number, max: number) => {
+    if (value === undefined || Token.isUnresolved(value)) return;
+    if (!Number.isInteger(value) || value < min || value > max) {
+      problems.push(`${name} is ${value}; give a whole number from ${min} to ${max}`);
+    }
+  };
+
+  if (!props.clusters || props.clusters.length === 0) {
+    problems.push('clusters is empty; give at least one ecs.ICluster to monitor');
+  } else if (new Set(props.clusters).size !== props.clusters.length) {
+    problems.push('clusters lists the same cluster more than once');
+  }
+  wholeIn('failAfter', props.failAfter, 1, 100);
+  wholeIn('maxReplacementsPerRun', props.maxReplacementsPerRun, 1, 100);
+  if (props.outageThreshold !== undefined && !Token.isUnresolved(props.outageThreshold)
+    && !(Number.isInteger(props.outageThreshold) && props.outageThreshold >= 1 && props.outageThreshold <= 100)) {
+    problems.push(`outageThreshold is ${props.outageThreshold}; give a whole percent from 1 to 100`);
+  }
+  if (props.gracePeriod && !props.gracePeriod.isUnresolved()) {
+    const seconds = props.gracePeriod.toSeconds();
+    if (seconds > 86_400) problems.push(`gracePeriod is ${props.gracePeriod.toHumanString()}; give at most 1 day`);
+  }
+  if (props.action !== undefined && !Object.values(ReplacementAction).includes(props.action)) {
+    problems.push(`action is ${JSON.stringify(props.action)}; give one of ${Object.values(ReplacementAction).join(', ')}`);
+  }
+  if (props.autoScalingGroups && props.autoScalingGroups.length === 0) {
+    problems.push('autoScalingGroups is empty; give the clusters\' groups, or leave it out to allow any group (with a warning)');
+  }
+  if (props.failureStore) problems.push(...props.failureStore._validate());
+
+  if (problems.length > 0) {
+    throw new Error(`Invalid EcsAgentMonitor props:\n- ${problems.join('\n- ')}`);
+  }
+}

@@ -1,0 +1,253 @@
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { EcsAgentMonitor, EcsAgentMonitorProps, FailureStore, NotificationChannel, ReplacementAction } from '../../src';
+
+const ENV = { account: '123456789012', region: 'us-east-1' };
+
+function setup() {
+  const app = new App();
+  const stack = new Stack(app, 'Stack', { env: ENV });
+  const cluster = ecs.Cluster.fromClusterArn(stack, 'Cluster', 'arn:aws:ecs:us-east-1:123456789012:cluster/prod');
+  const other = ecs.Cluster.fromClusterArn(stack, 'Other', 'arn:aws:ecs:us-east-1:123456789012:cluster/batch');
+  const asg = autoscaling.AutoScalingGroup.fromAutoScalingGroupName(stack, 'Asg', 'prod-asg');
+  return { app, stack, cluster, other, asg };
+}
+
+function monitorTemplate(props: (s: ReturnType<typeof setup>) => Partial<EcsAgentMonitorProps> = () => ({})) {
+  const s = setup();
+  const monitor = new EcsAgentMonitor(s.stack, 'Monitor', { clusters: [s.cluster], ...props(s) });
+  return { ...s, monitor, template: Template.fromStack(s.stack) };
+}
+
+/** Every statement of the monitor function's role policy. */
+function statements(template: Template): any[] {
+  const policies = template.findResources('AWS::IAM::Policy');
+  return Object.values(policies).flatMap((p: any) => p.Properties.PolicyDocument.Statement);
+}
+
+describe('EcsAgentMonitor', () => {
+  test('creates a Node.js 24 ARM function from the prebuilt bundle with its own log group', () => {
+    const { template } = monitorTemplate();
+
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      Handler: 'index.handler',
+      MemorySize: 256,
+      Timeout: 120,
+      Description: Match.stringLikeRegexp('EcsAgentMonitor'),
+      LoggingConfig: { LogGroup: Match.anyValue() },
+      Environment: {
+        Variables: Match.objectLike({
+          CLUSTERS: 'prod',
+          FAIL_AFTER: '2',
+          GRACE_PERIOD_SECONDS: '600',
+          ACTION: 'SET_UNHEALTHY',
+          MAX_REPLACEMENTS_PER_RUN: '1',
+          OUTAGE_THRESHOLD_PERCENT: '50',
+          TERMINATE_STANDALONE_INSTANCES: 'false',
+          FAILURE_STORE: 'dynamodb',
+          POWERTOOLS_SERVICE_NAME: 'ecs-agent-monitor',
+        }),
+      },
+    });
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 90 });
+  });
+
+  test('runs every five minutes by default and does not retry a failed run', () => {
+    const { template } = monitorTemplate();
+
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(5 minutes)',
+      State: 'ENABLED',
+      Targets: [Match.objectLike({ RetryPolicy: { MaximumRetryAttempts: 0 } })],
+    });
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumRetryAttempts: 0 });
+  });
+
+  test('passes every setting to the function', () => {
+    const { template } = monitorTemplate((s) => ({
+      clusters: [s.cluster, s.other],
+      failAfter: 4,
+      gracePeriod: Duration.minutes(20),
+      action: ReplacementAction.DETACH_AND_TERMINATE,
+      maxReplacementsPerRun: 3,
+      outageThreshold: 30,
+      treatImpairedAsFailed: true,
+      terminateStandaloneInstances: true,
+      autoScalingGroups: [s.asg],
+      schedule: events.Schedule.rate(Duration.minutes(2)),
+    }));
+
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          CLUSTERS: 'prod,batch',
+          FAIL_AFTER: '4',
+          GRACE_PERIOD_SECONDS: '1200',
+          ACTION: 'DETACH_AND_TERMINATE',
+          MAX_REPLACEMENTS_PER_RUN: '3',
+          OUTAGE_THRESHOLD_PERCENT: '30',
+          TREAT_IMPAIRED_AS_FAILED: 'true',
+          TERMINATE_STANDALONE_INSTANCES: 'true',
+          AUTO_SCALING_GROUPS: 'prod-asg',
+        }),
+      },
+    });
+    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(2 minutes)' });
+  });
+
+  test('creates an on-demand encrypted failure table with TTL and point-in-time recovery', () => {
+    const { template, monitor } = monitorTemplate();
+
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [{ AttributeName: 'cluster', KeyType: 'HASH' }, { AttributeName: 'instance', KeyType: 'RANGE' }],
+      BillingMode: 'PAY_PER_REQUEST',
+      SSESpecification: { SSEEnabled: true },
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+    });
+    expect(monitor.table).toBeDefined();
+    const table = statements(template).find((s) => JSON.stringify(s.Action).includes('dynamodb'));
+    expect([...table.Action].sort()).toEqual(['dynamodb:BatchWriteItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
+  });
+
+  test('grants only the chosen replacement action, on the given groups', () => {
+    const { template } = monitorTemplate((s) => ({ autoScalingGroups: [s.asg] }));
+    const actions = statements(template).flatMap((s) => [s.Action].flat());
+
+    expect(actions).toContain('autoscaling:SetInstanceHealth');
+    expect(actions).not.toContain('autoscaling:TerminateInstanceInAutoScalingGroup');
+    expect(actions).not.toContain('autoscaling:DetachInstances');
+    expect(actions).not.toContain('ec2:TerminateInstances');
+    expect(actions).not.toContain('ecs:UpdateContainerAgent');
+    const replace = statements(template).find((s) => s.Sid === 'ReplaceInstancesInGroups');
+    expect(JSON.stringify(replace.Resource)).toContain('autoScalingGroupName/prod-asg');
+  });
+
+  test('a dry run grants no replacement action at all', () => {
+    const { template } = monitorTemplate(() => ({ action: ReplacementAction.NOTIFY_ONLY }));
+    const actions = statements(template).flatMap((s) => [s.Action].flat());
+
+    expect(actions.filter((a) => /SetInstanceHealth|Terminate|Detach/.test(a))).toEqual([]);
+  });
+
+  test('warns when replacement is not scoped to groups', () => {
+    const { stack } = monitorTemplate();
+
+    Annotations.fromStack(stack).hasWarning('/Stack/Monitor', Match.stringLikeRegexp('autoScalingGroups is not set'));
+  });
+
+  test('binds notification channels: secret read, SNS publish, and the channel list in the environment', () => {
+    const { template } = monitorTemplate((s) => ({
+      notifications: [
+        NotificationChannel.slack(secretsmanager.Secret.fromSecretNameV2(s.stack, 'Slack', 'chatops/slack'), { jsonKey: 'url' }),
+        NotificationChannel.teamsFromParameter('/chatops/teams'),
+        NotificationChannel.snsTopic(new sns.Topic(s.stack, 'Topic', { enforceSSL: true })),
+      ],
+    }));
+
+    const actions = statements(template).flatMap((s) => [s.Action].flat());
+    expect(actions).toEqual(expect.arrayContaining(['secretsmanager:GetSecretValue', 'ssm:GetParameter', 'sns:Publish']));
+    const ssm = statements(template).find((s) => s.Action === 'ssm:GetParameter');
+    expect(JSON.stringify(ssm.Resource)).toContain(':parameter/chatops/teams');
+    const fn = Object.values<any>(template.findResources('AWS::Lambda::Function'))[0];
+    const channels = JSON.stringify(fn.Properties.Environment.Variables.NOTIFICATION_CHANNELS);
+    expect(channels).toContain('\\"type\\":\\"slack\\"');
+    expect(channels).toContain('\\"secretJsonKey\\":\\"url\\"');
+    expect(channels).toContain('\\"parameterName\\":\\"/chatops/teams\\"');
+    expect(channels).not.toMatch(/https:\/\//);
+  });
+
+  test('with a Redis store, runs in the VPC and passes the endpoint settings', () => {
+    const { template } = monitorTemplate((s) => {
+      const vpc = new ec2.Vpc(s.stack, 'Vpc', { maxAzs: 2, natGateways: 1 });
+      return {
+        failureStore: FailureStore.redis({
+          vpc,
+          replicationGroupId: 'agent-counts',
+          authToken: secretsmanager.Secret.fromSecretNameV2(s.stack, 'RedisAuth', 'redis/auth'),
+        }),
+      };
+    });
+
+    template.resourceCountIs('AWS::DynamoDB::Table', 0);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      VpcConfig: Match.objectLike({ SubnetIds: Match.anyValue(), SecurityGroupIds: Match.anyValue() }),
+      Environment: { Variables: Match.objectLike({ FAILURE_STORE: 'redis', REDIS_REPLICATION_GROUP_ID: 'agent-counts', REDIS_AUTH_SECRET_ARN: Match.anyValue() }) },
+    });
+    const describe = statements(template).find((s) => s.Action === 'elasticache:DescribeReplicationGroups');
+    expect(JSON.stringify(describe.Resource)).toContain(':replicationgroup:agent-counts');
+  });
+
+  test('creates the alarms only when asked', () => {
+    expect(monitorTemplate().template.findResources('AWS::CloudWatch::Alarm')).toEqual({});
+
+    const { template, monitor } = monitorTemplate(() => ({ createAlarms: true }));
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 2);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'DisconnectedAgents', Namespace: 'CdkEcsOps', EvaluationPeriods: 5,
+      Dimensions: Match.arrayWith([{ Name: 'ClusterName', Value: 'prod' }]),
+    });
+    expect(monitor.alarms).toHaveLength(2);
+  });
+
+  test('metrics: one cluster by dimension, several summed', () => {
+    const { monitor, cluster, other, stack } = monitorTemplate((s) => ({ clusters: [s.cluster, s.other] }));
+
+    const one = stack.resolve((monitor.metricReplacements(cluster) as any).dimensions);
+    expect(one).toEqual({ service: 'ecs-agent-monitor', ClusterName: 'prod' });
+    expect((monitor.metricDisconnectedAgents() as any).expression).toBe('FILL(m0, 0) + FILL(m1, 0)');
+    expect(() => monitor.metricErrors(ecs.Cluster.fromClusterArn(stack, 'X', 'arn:aws:ecs:us-east-1:123456789012:cluster/x'))).toThrow(/not one of this monitor's clusters/);
+    expect(other).toBeDefined();
+  });
+});
+
+describe('EcsAgentMonitor props validation', () => {
+  const make = (props: (s: ReturnType<typeof setup>) => Partial<EcsAgentMonitorProps>) => () => {
+    const s = setup();
+    new EcsAgentMonitor(s.stack, 'Monitor', { clusters: [s.cluster], ...props(s) });
+  };
+
+  test('fails without a cluster', () => {
+    expect(make(() => ({ clusters: [] }))).toThrow(/clusters is empty; give at least one ecs.ICluster/);
+  });
+
+  test('fails on a cluster listed twice', () => {
+    expect(make((s) => ({ clusters: [s.cluster, s.cluster] }))).toThrow(/clusters lists the same cluster more than once/);
+  });
+
+  test.each([
+    ['failAfter', { failAfter: 0 }, /failAfter is 0; give a whole number from 1 to 100/],
+    ['failAfter', { failAfter: 1.5 }, /failAfter is 1.5/],
+    ['maxReplacementsPerRun', { maxReplacementsPerRun: 0 }, /maxReplacementsPerRun is 0; give a whole number from 1 to 100/],
+    ['outageThreshold', { outageThreshold: 150 }, /outageThreshold is 150; give a whole percent from 1 to 100/],
+    ['gracePeriod', { gracePeriod: Duration.days(2) }, /gracePeriod is 2 days; give at most 1 day/],
+    ['action', { action: 'REBOOT' as ReplacementAction }, /action is "REBOOT"; give one of SET_UNHEALTHY/],
+    ['autoScalingGroups', { autoScalingGroups: [] }, /autoScalingGroups is empty/],
+  ])('fails on a bad %s', (_name, props, message) => {
+    expect(make(() => props as Partial<EcsAgentMonitorProps>)).toThrow(message);
+  });
+
+  test('fails on a Redis store with neither host nor replication group, and a bad port', () => {
+    expect(make((s) => ({
+      failureStore: FailureStore.redis({ vpc: new ec2.Vpc(s.stack, 'Vpc'), port: 70000 }),
+    }))).toThrow(/needs exactly one of host or replicationGroupId \(got neither\)[\s\S]*port is 70000/);
+  });
+
+  test('reports every mistake at once', () => {
+    expect(make(() => ({ failAfter: -1, maxReplacementsPerRun: 1000, outageThreshold: 0 })))
+      .toThrow(/failAfter is -1[\s\S]*maxReplacementsPerRun is 1000[\s\S]*outageThreshold is 0/);
+  });
+
+  test('fails on an SSM parameter channel given a URL', () => {
+    expect(() => NotificationChannel.slackFromParameter('https://hooks.slack.com/services/x'))
+      .toThrow(/parameterName is "https:\/\/hooks.slack.com\/services\/x"; give an SSM parameter name/);
+  });
+});
