@@ -61,6 +61,22 @@ export function createHandlerFunction(scope: Construct, id: string, props: Handl
     actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
     resources: [logGroup.logGroupArn],
   }));
+  if (props.vpc) {
+    // What AWSLambdaVPCAccessExecutionRole grants, which Lambda does not add to a role it did not create.
+    // The network interface actions have no resource-level scoping that Lambda's calls fit.
+    role.addToPrincipalPolicy(new iam.PolicyStatement({
+      sid: 'ManageFunctionNetworkInterfaces',
+      actions: [
+        'ec2:CreateNetworkInterface',
+        'ec2:DescribeNetworkInterfaces',
+        'ec2:DescribeSubnets',
+        'ec2:DeleteNetworkInterface',
+        'ec2:AssignPrivateIpAddresses',
+        'ec2:UnassignPrivateIpAddresses',
+      ],
+      resources: ['*'],
+    }));
+  }
 
   return new NodejsFunction(scope, id, {
     code: lambda.Code.fromAsset(codeDir),
