@@ -130,6 +130,12 @@ project.testTask.prependSpawn(bundle);
 project.packageTask.reset();
 project.packageTask.spawn(project.tasks.tryFind('package:js')!);
 
+// ---- benchmarks (measure, never assert timing in tests) ------------------------------------
+project.addTask('bench', {
+  description: 'Print the bundle size of a minimal handler and of every shipped handler',
+  exec: 'ts-node --transpile-only --project tsconfig.dev.json bench/bundle-size.ts',
+});
+
 // ---- snapshots update only on request -----------------------------------------------------
 project.addTask('test:update-snapshots', {
   description: 'Rewrite jest snapshots (review the diff before committing)',
