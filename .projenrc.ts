@@ -65,7 +65,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   // One dev tsconfig at the root type-checks the handlers, tests, example, scripts and benchmarks.
   tsconfigDevFile: 'tsconfig.dev.json',
   tsconfigDev: {
-    include: ['lambda/**/*.ts', 'example/**/*.ts', 'scripts/**/*.ts', 'bench/**/*.ts'],
+    include: ['lambda/**/*.ts', 'example/**/*.ts', 'scripts/**/*.ts', 'bench/**/*.ts', '.projenrc.ts', 'projenrc/**/*.ts'],
     exclude: ['lib', 'dist', 'assets', 'cdk.out', '.tmp'],
     compilerOptions: {},
   },

@@ -14,17 +14,17 @@ import { EC2Client, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { DescribeContainerInstancesCommand, ECSClient, ListContainerInstancesCommand } from '@aws-sdk/client-ecs';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import {
-  CLIENT_CONFIG, DESCRIBE_BATCH_MAX, LIST_PAGE_MAX, chunk, describeError, describeInBatches, paginate, settleWithConcurrency,
-} from '../common/aws';
-import { env, once, readConfig } from '../common/config';
-import { notifierFromEnv } from '../common/notifier';
-import { createLogger, createMetrics, MetricUnit } from '../common/powertools';
-import {
   ClusterResult, GroupMembership, InstanceState, MonitorSettings, PlannedStep, ReplacementAction,
   assessCluster, dueForReplacement, planReplacements,
 } from './core';
 import { clusterReport } from './report';
 import { createFailureStore, parseFailureStoreConfig } from './store';
+import {
+  CLIENT_CONFIG, DESCRIBE_BATCH_MAX, LIST_PAGE_MAX, chunk, describeError, describeInBatches, paginate, settleWithConcurrency,
+} from '../common/aws';
+import { env, once, readConfig } from '../common/config';
+import { notifierFromEnv } from '../common/notifier';
+import { createLogger, createMetrics, MetricUnit } from '../common/powertools';
 import type { FailureStore } from './store/types';
 
 const SERVICE = 'ecs-agent-monitor';
@@ -151,7 +151,11 @@ async function checkCluster(cluster: string, monitor: MonitorSettings, now: Date
       await carryOut(step);
       done.push(step);
       log.info(step.action === 'NOTIFY_ONLY' ? 'dry run: would replace instance' : 'replacement requested', {
-        containerInstance: step.instance.arn, ec2InstanceId: step.instance.ec2InstanceId, group: step.group, action: step.action, failures: step.failures,
+        containerInstance: step.instance.arn,
+        ec2InstanceId: step.instance.ec2InstanceId,
+        group: step.group,
+        action: step.action,
+        failures: step.failures,
       });
       if (step.action !== 'NOTIFY_ONLY') await failures.clear(cluster, [step.instance.arn]);
     } catch (error) {
@@ -221,7 +225,11 @@ async function carryOut(step: Extract<PlannedStep, { kind: 'replace' }>): Promis
       }
       return;
     case 'DETACH_AND_TERMINATE':
-      await autoscaling.send(new DetachInstancesCommand({ AutoScalingGroupName: step.group, InstanceIds: [InstanceId], ShouldDecrementDesiredCapacity: false }));
+      await autoscaling.send(new DetachInstancesCommand({
+        AutoScalingGroupName: step.group,
+        InstanceIds: [InstanceId],
+        ShouldDecrementDesiredCapacity: false,
+      }));
       await ec2.send(new TerminateInstancesCommand({ InstanceIds: [InstanceId] }));
       return;
   }

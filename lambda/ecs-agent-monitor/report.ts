@@ -3,8 +3,8 @@
  * send nothing; an instance that stays down is reported when it first fails and when it is
  * replaced (or, when it cannot be, once on reaching the threshold), not on every run.
  */
-import type { MessageField, NotificationMessage, Severity } from '../common/notifier/message';
 import { ClusterResult, MonitorSettings, PlannedStep, describeAction } from './core';
+import type { MessageField, NotificationMessage, Severity } from '../common/notifier/message';
 
 const SOURCE = 'EcsAgentMonitor';
 const MAX_LISTED = 20;
@@ -35,7 +35,8 @@ export function clusterReport(result: ClusterResult, settings: MonitorSettings):
     lines.push(dryRun ? 'Would have replaced:' : 'Replacement requested:');
     lines.push(...listed(replaced.map((s) =>
       `${s.instance.ec2InstanceId} (${s.group ?? 'no Auto Scaling group'}): ${s.instance.reason} on ${s.failures} consecutive checks; ` +
-      `${dryRun ? 'would ' : ''}${describeAction(settings.action, !s.group)}`)));
+      // In a dry run the configured action is NOTIFY_ONLY itself: say so instead of "would nothing (dry run)".
+      (dryRun ? 'dry run, nothing changed' : describeAction(settings.action, !s.group)))));
   }
 
   // Skips and waits are reported once, when the instance first reaches the threshold.

@@ -279,7 +279,12 @@ export class EcsAgentMonitor extends Construct implements iam.IGrantable {
     return this.clusterMetric('Errors', 'Sum', cluster, props);
   }
 
-  private clusterMetric(metricName: string, statistic: string, cluster: ecs.ICluster | undefined, props: cloudwatch.MetricOptions = {}): cloudwatch.IMetric {
+  private clusterMetric(
+    metricName: string,
+    statistic: string,
+    cluster: ecs.ICluster | undefined,
+    props: cloudwatch.MetricOptions = {},
+  ): cloudwatch.IMetric {
     const one = (c: ecs.ICluster) => new cloudwatch.Metric({
       namespace: METRICS_NAMESPACE,
       metricName,

@@ -192,7 +192,9 @@ describe('EcsAgentMonitor', () => {
     const { template, monitor } = monitorTemplate(() => ({ createAlarms: true }));
     template.resourceCountIs('AWS::CloudWatch::Alarm', 2);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      MetricName: 'DisconnectedAgents', Namespace: 'CdkEcsOps', EvaluationPeriods: 5,
+      MetricName: 'DisconnectedAgents',
+      Namespace: 'CdkEcsOps',
+      EvaluationPeriods: 5,
       Dimensions: Match.arrayWith([{ Name: 'ClusterName', Value: 'prod' }]),
     });
     expect(monitor.alarms).toHaveLength(2);

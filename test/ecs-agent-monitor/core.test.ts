@@ -72,7 +72,8 @@ describe('assessCluster', () => {
   });
 
   test('trips the outage guard above the threshold and freezes the counts', () => {
-    const fleet = [instance(1, { agentConnected: false }), instance(2, { agentConnected: false }), instance(3, { agentConnected: false }), instance(4)];
+    const down = { agentConnected: false };
+    const fleet = [instance(1, down), instance(2, down), instance(3, down), instance(4)];
 
     const a = assessCluster(fleet, new Map(), SETTINGS, NOW);
 
@@ -82,7 +83,8 @@ describe('assessCluster', () => {
   });
 
   test('does not trip at exactly the threshold', () => {
-    const a = assessCluster([instance(1, { agentConnected: false }), instance(2, { agentConnected: false }), instance(3), instance(4)], new Map(), SETTINGS, NOW);
+    const down = { agentConnected: false };
+    const a = assessCluster([instance(1, down), instance(2, down), instance(3), instance(4)], new Map(), SETTINGS, NOW);
     expect(a.outage).toBe(false);
     expect(a.toIncrement).toHaveLength(2);
   });
