@@ -195,8 +195,7 @@ export class EcsAgentMonitor extends Construct implements iam.IGrantable {
     this.clusters = props.clusters;
     this.metricPeriod = DEFAULTS.schedulePeriod;
 
-    // Counts expire when no run has touched them for a day: abandoned instances, a disabled monitor.
-    const store = (props.failureStore ?? FailureStore.dynamoDb())._bind(this, Duration.days(1));
+    const store = (props.failureStore ?? FailureStore.dynamoDb())._bind(this, countLifetime(schedule));
     this.table = store.table;
 
     const fn = createHandlerFunction(this, 'Function', {
@@ -383,6 +382,19 @@ export class EcsAgentMonitor extends Construct implements iam.IGrantable {
       }));
     }
   }
+}
+
+/**
+ * How long a failure count lives after its last increment. With a rate schedule it is one and a half
+ * periods: a count survives from one check to the next, but a check that did not add to it (it passed,
+ * or the run failed) lets it expire, so a count is always consecutive even if clearing it failed.
+ * With a cron schedule the period is unknown, and counts expire after a day.
+ */
+function countLifetime(schedule: events.Schedule): Duration {
+  const match = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/.exec(schedule.expressionString);
+  if (!match) return Duration.days(1);
+  const unitSeconds = match[2].startsWith('minute') ? 60 : match[2].startsWith('hour') ? 3600 : 86_400;
+  return Duration.seconds(Math.ceil(Number(match[1]) * unitSeconds * 1.5));
 }
 
 /** Checks every prop and throws one error that lists each mistake. */

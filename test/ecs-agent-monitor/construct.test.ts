@@ -53,6 +53,7 @@ describe('EcsAgentMonitor', () => {
           OUTAGE_THRESHOLD_PERCENT: '50',
           TERMINATE_STANDALONE_INSTANCES: 'false',
           FAILURE_STORE: 'dynamodb',
+          FAILURE_TTL_SECONDS: '450',
           POWERTOOLS_SERVICE_NAME: 'ecs-agent-monitor',
         }),
       },
@@ -101,6 +102,16 @@ describe('EcsAgentMonitor', () => {
       },
     });
     template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(2 minutes)' });
+  });
+
+  test('failure counts live one and a half schedule periods, or a day with a cron schedule', () => {
+    const ttl = (schedule: events.Schedule) => {
+      const fn = Object.values<any>(monitorTemplate(() => ({ schedule })).template.findResources('AWS::Lambda::Function'))[0];
+      return fn.Properties.Environment.Variables.FAILURE_TTL_SECONDS;
+    };
+    expect(ttl(events.Schedule.rate(Duration.minutes(1)))).toBe('90');
+    expect(ttl(events.Schedule.rate(Duration.hours(1)))).toBe('5400');
+    expect(ttl(events.Schedule.cron({ minute: '*/10' }))).toBe('86400');
   });
 
   test('creates an on-demand encrypted failure table with TTL and point-in-time recovery', () => {
