@@ -3,6 +3,7 @@
  * configured clusters, keeps a count of consecutive failed checks per instance, and has the
  * instance's Auto Scaling group replace it once the count reaches FAIL_AFTER.
  */
+import type { Logger } from '@aws-lambda-powertools/logger';
 import {
   AutoScalingClient,
   DescribeAutoScalingInstancesCommand,
@@ -14,7 +15,7 @@ import { EC2Client, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { DescribeContainerInstancesCommand, ECSClient, ListContainerInstancesCommand } from '@aws-sdk/client-ecs';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import {
-  ClusterResult, GroupMembership, InstanceState, MonitorSettings, PlannedStep, ReplacementAction,
+  Assessment, ClusterResult, GroupMembership, InstanceState, MonitorSettings, PlannedStep, ReplacementAction,
   assessCluster, dueForReplacement, planReplacements,
 } from './core';
 import { clusterReport } from './report';
@@ -22,7 +23,7 @@ import { createFailureStore, parseFailureStoreConfig } from './store';
 import {
   CLIENT_CONFIG, DESCRIBE_BATCH_MAX, LIST_PAGE_MAX, chunk, describeError, describeInBatches, paginate, settleWithConcurrency,
 } from '../common/aws';
-import { env, once, readConfig } from '../common/config';
+import { ConfigError, env, once, readConfig } from '../common/config';
 import { notifierFromEnv } from '../common/notifier';
 import { createLogger, createMetrics, MetricUnit } from '../common/powertools';
 import type { FailureStore } from './store/types';
@@ -37,7 +38,20 @@ const ACTIONS: readonly ReplacementAction[] = ['SET_UNHEALTHY', 'TERMINATE', 'DE
 
 /** The function's configuration, read once per container. */
 export const settings = once(() => {
-  const c = readConfig({
+  // Every part of the configuration is checked before any is used, so one ConfigError names every bad variable.
+  const problems: string[] = [];
+  const attempt = <T>(read: () => T): T | undefined => {
+    try {
+      return read();
+    } catch (error) {
+      if (error instanceof ConfigError) problems.push(...error.problems);
+      else problems.push(error instanceof Error ? error.message : String(error));
+      return undefined;
+    }
+  };
+  const store = attempt(() => parseFailureStoreConfig(process.env));
+  const notifier = attempt(() => notifierFromEnv());
+  const c = attempt(() => readConfig({
     CLUSTERS: env.list({ minItems: 1 }),
     FAIL_AFTER: env.int({ min: 1, max: 100, default: 2 }),
     GRACE_PERIOD_SECONDS: env.int({ min: 0, max: 86_400, default: 600 }),
@@ -47,7 +61,8 @@ export const settings = once(() => {
     TREAT_IMPAIRED_AS_FAILED: env.bool({ default: false }),
     TERMINATE_STANDALONE_INSTANCES: env.bool({ default: false }),
     AUTO_SCALING_GROUPS: env.list({ default: [] }),
-  });
+  }));
+  if (problems.length > 0 || !c || !store || !notifier) throw new ConfigError(problems);
   const monitor: MonitorSettings = {
     failAfter: c.FAIL_AFTER,
     gracePeriodMs: c.GRACE_PERIOD_SECONDS * 1000,
@@ -58,7 +73,7 @@ export const settings = once(() => {
     terminateStandaloneInstances: c.TERMINATE_STANDALONE_INSTANCES,
     allowedGroups: c.AUTO_SCALING_GROUPS.length > 0 ? c.AUTO_SCALING_GROUPS : undefined,
   };
-  return { clusters: c.CLUSTERS, monitor, store: parseFailureStoreConfig(process.env) };
+  return { clusters: c.CLUSTERS, monitor, store, notifier };
 });
 
 let store: Promise<FailureStore> | undefined;
@@ -70,8 +85,6 @@ function failureStore(): Promise<FailureStore> {
   });
   return store;
 }
-
-const notifier = once(() => notifierFromEnv());
 
 export interface RunResult {
   readonly clusters: readonly ClusterResult[];
@@ -91,7 +104,7 @@ export async function handler(_event?: Partial<ScheduledEvent>, context?: Partia
   await settleWithConcurrency(results, CLUSTER_CONCURRENCY, async (result) => {
     publishMetrics(result);
     const message = clusterReport(result, monitor);
-    if (message) await notifier().send(message, { remainingTimeMs: context?.getRemainingTimeInMillis?.() });
+    if (message) await settings().notifier.send(message, { remainingTimeMs: context?.getRemainingTimeInMillis?.() });
   });
   return { clusters: results };
 }
@@ -112,6 +125,20 @@ async function checkCluster(cluster: string, monitor: MonitorSettings, now: Date
     outage: assessment.outage,
   });
 
+  // From here on a failure keeps what the check found (metrics and the message still show the failing
+  // instances) and records the error; what is not confirmed is not acted on.
+  try {
+    return await actOn(cluster, assessment, failures, monitor, errors, log);
+  } catch (error) {
+    errors.push(describeError(error));
+    log.error('could not finish the cluster; nothing more is done in it this run', { error: describeError(error) });
+    return { cluster, assessment, done: [], errors };
+  }
+}
+
+async function actOn(
+  cluster: string, assessment: Assessment, failures: FailureStore, monitor: MonitorSettings, errors: string[], log: Logger,
+): Promise<ClusterResult> {
   // 2. Counts. Stale counts go first: if they cannot be cleared, nothing is incremented or replaced,
   //    so a count can never carry over a connected check.
   if (assessment.toClear.length > 0) await failures.clear(cluster, assessment.toClear);
@@ -149,18 +176,29 @@ async function checkCluster(cluster: string, monitor: MonitorSettings, now: Date
     }
     try {
       await carryOut(step);
-      done.push(step);
-      log.info(step.action === 'NOTIFY_ONLY' ? 'dry run: would replace instance' : 'replacement requested', {
-        containerInstance: step.instance.arn,
-        ec2InstanceId: step.instance.ec2InstanceId,
-        group: step.group,
-        action: step.action,
-        failures: step.failures,
-      });
-      if (step.action !== 'NOTIFY_ONLY') await failures.clear(cluster, [step.instance.arn]);
     } catch (error) {
       errors.push(`${step.action} ${step.instance.ec2InstanceId}: ${describeError(error)}`);
-      log.error('replacement failed', { containerInstance: step.instance.arn, ec2InstanceId: step.instance.ec2InstanceId, action: step.action, error: describeError(error) });
+      log.error('replacement failed', {
+        containerInstance: step.instance.arn, ec2InstanceId: step.instance.ec2InstanceId, action: step.action, error: describeError(error),
+      });
+      continue;
+    }
+    done.push(step);
+    log.info(step.action === 'NOTIFY_ONLY' ? 'dry run: would replace instance' : 'replacement requested', {
+      containerInstance: step.instance.arn,
+      ec2InstanceId: step.instance.ec2InstanceId,
+      group: step.group,
+      action: step.action,
+      failures: step.failures,
+    });
+    // A dry run clears the count just as a replacement does, so it shows what the monitor would do
+    // run by run, and an instance that stays down does not hold the per-run cap for ever.
+    try {
+      await failures.clear(cluster, [step.instance.arn]);
+    } catch (error) {
+      // The replacement was requested; a count left behind at worst repeats the request next run.
+      errors.push(`failure store: the count of ${step.instance.ec2InstanceId} was not cleared after its replacement: ${describeError(error)}`);
+      log.error('could not clear the count of a replaced instance', { containerInstance: step.instance.arn, error: describeError(error) });
     }
   }
   return { cluster, assessment, plan, done, errors };
@@ -237,7 +275,8 @@ async function carryOut(step: Extract<PlannedStep, { kind: 'replace' }>): Promis
 
 function publishMetrics(result: ClusterResult): void {
   const metric = createMetrics(SERVICE, { ClusterName: result.cluster });
-  metric.addMetric('DisconnectedAgents', MetricUnit.Count, result.assessment?.failing.length ?? 0);
+  // A cluster that could not be read has no count to report: leave the metric out rather than publish 0.
+  if (result.assessment) metric.addMetric('DisconnectedAgents', MetricUnit.Count, result.assessment.failing.length);
   metric.addMetric('ReplacementsRequested', MetricUnit.Count, result.done.filter((s) => s.kind === 'replace' && s.action !== 'NOTIFY_ONLY').length);
   metric.addMetric('OutageGuardTrips', MetricUnit.Count, result.assessment?.outage ? 1 : 0);
   metric.addMetric('Errors', MetricUnit.Count, result.errors.length);

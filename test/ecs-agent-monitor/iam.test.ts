@@ -1,0 +1,189 @@
+/**
+ * IAM proof of EcsAgentMonitor: run the handler, configured with the environment of a synthesized monitor,
+ * through a replacement scenario against the fake fleet, and check with the IAM policy simulator that every
+ * request it made is allowed by the synthesized role, and that the same requests elsewhere are denied.
+ */
+// See handler.test.ts: the handler is loaded in an isolated registry, so the SDK client packages are shared.
+jest.mock('@aws-sdk/client-ecs', () => sharedModule('@aws-sdk/client-ecs'));
+jest.mock('@aws-sdk/client-auto-scaling', () => sharedModule('@aws-sdk/client-auto-scaling'));
+jest.mock('@aws-sdk/client-ec2', () => sharedModule('@aws-sdk/client-ec2'));
+jest.mock('@aws-sdk/client-dynamodb', () => sharedModule('@aws-sdk/client-dynamodb'));
+jest.mock('@aws-sdk/client-sns', () => sharedModule('@aws-sdk/client-sns'));
+
+import { PublishCommand, PublishCommandInput, SNSClient } from '@aws-sdk/client-sns';
+import { App, CfnElement, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { AwsStub, mockClient } from 'aws-sdk-client-mock';
+import { EcsAgentMonitor, NotificationChannel, ReplacementAction } from '../../src';
+import { FakeDynamoDb } from '../support/fake-dynamodb';
+import { FakeFleet, IamRequest as FleetIamRequest } from '../support/fake-fleet';
+import { IamRequest, IamSimulator, expectAllowed, expectDenied } from '../support/iam';
+import { StdoutCapture, advanceClock, loadMonitor, useFakeClock } from './support/monitor';
+
+/** One copy of a module for every module registry of this test file. */
+function sharedModule(name: string): unknown {
+  const cache: Map<string, unknown> = ((globalThis as any).__ecsAgentMonitorSharedModules ??= new Map());
+  if (!cache.has(name)) cache.set(name, jest.requireActual(name));
+  return cache.get(name);
+}
+
+const ACCOUNT = '123456789012';
+const REGION = 'us-east-1';
+const TOPIC_ARN = `arn:aws:sns:${REGION}:${ACCOUNT}:ops`;
+const CLUSTERS = ['prod', 'batch'];
+const ORIGINAL_ENV = { ...process.env };
+
+/** The monitor a user would write for the fleet: imported clusters and groups, an SNS topic. */
+function synthesize(action: ReplacementAction) {
+  const stack = new Stack(new App(), 'Ops', { env: { account: ACCOUNT, region: REGION } });
+  const monitor = new EcsAgentMonitor(stack, 'AgentMonitor', {
+    clusters: CLUSTERS.map((name) => ecs.Cluster.fromClusterArn(stack, `Cluster-${name}`, `arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/${name}`)),
+    autoScalingGroups: CLUSTERS.map((name) => autoscaling.AutoScalingGroup.fromAutoScalingGroupName(stack, `Group-${name}`, `${name}-asg`)),
+    action,
+    notifications: [NotificationChannel.snsTopic(sns.Topic.fromTopicArn(stack, 'Ops', TOPIC_ARN))],
+  });
+  return { stack, monitor };
+}
+
+interface Proof {
+  readonly sim: IamSimulator;
+  /** Every IAM request the scenario's calls made. */
+  readonly requests: IamRequest[];
+  readonly fleet: FakeFleet;
+  readonly tableArn: string;
+}
+
+/**
+ * Synthesize the monitor, load the handler with the function's resolved environment, and run it twice over
+ * a fleet where one instance per cluster stays disconnected, so each cluster has one replacement.
+ */
+async function runScenario(action: ReplacementAction): Promise<Proof> {
+  const { stack, monitor } = synthesize(action);
+  const sim = await IamSimulator.forRole(stack, monitor.handler);
+  const fnLogicalId = stack.getLogicalId(monitor.handler.node.defaultChild as CfnElement);
+  const variables = Template.fromStack(stack).toJSON().Resources[fnLogicalId].Properties.Environment.Variables as Record<string, unknown>;
+  const env = Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, String(sim.resolve(v))]));
+  const tableArn = String(sim.resolve(stack.resolve(monitor.table!.tableArn)));
+
+  const fleet = new FakeFleet({ region: REGION, accountId: ACCOUNT, now: () => new Date() }).install();
+  const table = new FakeDynamoDb({ tableName: env.FAILURE_TABLE_NAME, tableArn }).install();
+  const topic: AwsStub<any, any, any> = mockClient(SNSClient);
+  topic.on(PublishCommand).resolves({ MessageId: 'message-1' });
+  try {
+    for (const name of CLUSTERS) {
+      fleet.addCluster(name);
+      fleet.addAutoScalingGroup(`${name}-asg`, { instances: 4, cluster: name });
+      fleet.setAgentConnected(fleet.containerInstancesOf(name)[0].arn, false);
+    }
+    const { handler } = loadMonitor(env);
+    await handler({});
+    advanceClock(5 * 60_000);
+    const result = await handler({});
+    expect(result.clusters.map((c) => [c.cluster, c.errors, c.done.length])).toEqual([['prod', [], 1], ['batch', [], 1]]);
+
+    const publishes = topic.commandCalls(PublishCommand).map((c) => c.args[0].input as PublishCommandInput);
+    const requests: IamRequest[] = [
+      ...fleet.iamRequests(),
+      ...table.iamRequests(),
+      ...publishes.map((p) => ({ action: 'sns:Publish', resource: p.TopicArn! })),
+    ];
+    return { sim, requests: distinct(requests), fleet, tableArn };
+  } finally {
+    topic.restore();
+    table.uninstall();
+    fleet.uninstall();
+  }
+}
+
+function distinct(requests: readonly IamRequest[]): IamRequest[] {
+  return [...new Map(requests.map((r) => [JSON.stringify(r), r])).values()];
+}
+
+/** The same request against the cluster `other` (and its container instances) instead of a monitored one. */
+function inOtherCluster(request: FleetIamRequest): IamRequest {
+  let json = JSON.stringify(request);
+  for (const name of CLUSTERS) {
+    json = json.split(`:cluster/${name}"`).join(':cluster/other"').split(`:container-instance/${name}/`).join(':container-instance/other/');
+  }
+  return JSON.parse(json);
+}
+
+/** The same request against the group `other-asg`. */
+function inOtherGroup(request: IamRequest): IamRequest {
+  let json = JSON.stringify(request);
+  for (const name of CLUSTERS) json = json.split(`autoScalingGroupName/${name}-asg`).join('autoScalingGroupName/other-asg');
+  return JSON.parse(json);
+}
+
+beforeEach(() => {
+  useFakeClock(new Date('2026-03-02T08:00:00.000Z'));
+  stdout = new StdoutCapture().start();
+});
+
+afterEach(() => {
+  stdout.stop();
+  jest.useRealTimers();
+  process.env = { ...ORIGINAL_ENV };
+});
+
+let stdout: StdoutCapture;
+
+describe.each([
+  { action: ReplacementAction.SET_UNHEALTHY, replaceActions: ['autoscaling:SetInstanceHealth'] },
+  { action: ReplacementAction.DETACH_AND_TERMINATE, replaceActions: ['autoscaling:DetachInstances', 'ec2:TerminateInstances'] },
+])('EcsAgentMonitor role with $action', ({ action, replaceActions }) => {
+  test('allows every request the handler made in the scenario', async () => {
+    // Prepare + Act
+    const { sim, requests, fleet, tableArn } = await runScenario(action);
+
+    // Assess: the scenario did what it is meant to prove
+    expect(fleet.iamActions()).toEqual([
+      'autoscaling:DescribeAutoScalingInstances', 'ecs:DescribeContainerInstances', 'ecs:ListContainerInstances', ...replaceActions,
+    ].sort());
+    expect(requests.filter((r) => r.action.startsWith('dynamodb:')).map((r) => r.action).sort())
+      .toEqual(['dynamodb:BatchWriteItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
+    expect(requests.filter((r) => r.action.startsWith('dynamodb:')).every((r) => r.resource === tableArn)).toBe(true);
+    expect(requests.some((r) => r.action === 'sns:Publish' && r.resource === TOPIC_ARN)).toBe(true);
+    await expectAllowed(sim, requests);
+  });
+
+  test('denies the same requests against another cluster and another group', async () => {
+    // Prepare + Act
+    const { sim, requests } = await runScenario(action);
+
+    // Assess
+    const ecsRequests = requests.filter((r) => r.action.startsWith('ecs:'));
+    expect(ecsRequests.length).toBeGreaterThan(0);
+    await expectDenied(sim, ecsRequests.map((r) => inOtherCluster(r as FleetIamRequest)));
+    const groupRequests = requests.filter((r) => r.action.startsWith('autoscaling:') && r.resource !== '*');
+    expect(groupRequests.map((r) => r.action)).toEqual(expect.arrayContaining(replaceActions.filter((a) => a.startsWith('autoscaling:'))));
+    await expectDenied(sim, groupRequests.map(inOtherGroup));
+  });
+
+  test('denies what the monitor never needs', async () => {
+    // Prepare + Act
+    const { sim, requests, tableArn } = await runScenario(action);
+
+    // Assess
+    const describe = requests.find((r) => r.action === 'ecs:DescribeContainerInstances')!;
+    const list = requests.find((r) => r.action === 'ecs:ListContainerInstances')!;
+    const groupArn = requests.find((r) => r.action === replaceActions[0])!.resource!;
+    const otherReplaceActions = ['autoscaling:SetInstanceHealth', 'autoscaling:TerminateInstanceInAutoScalingGroup', 'autoscaling:DetachInstances']
+      .filter((a) => !replaceActions.includes(a));
+    await expectDenied(sim, [
+      { action: 'ecs:UpdateContainerAgent', resource: describe.resource, context: describe.context },
+      { action: 'ecs:DeleteCluster', resource: list.resource },
+      ...otherReplaceActions.map((a) => ({ action: a, resource: groupArn })),
+      ...(action === ReplacementAction.SET_UNHEALTHY
+        ? [{ action: 'ec2:TerminateInstances', resource: `arn:aws:ec2:${REGION}:${ACCOUNT}:instance/i-0123456789abcdef0` }]
+        : []),
+      { action: 'dynamodb:Scan', resource: tableArn },
+      { action: 'dynamodb:DeleteTable', resource: tableArn },
+      { action: 'dynamodb:PutItem', resource: tableArn },
+      { action: 'sns:Publish', resource: `arn:aws:sns:${REGION}:${ACCOUNT}:other` },
+    ]);
+  });
+});

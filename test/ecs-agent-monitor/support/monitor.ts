@@ -1,0 +1,129 @@
+/**
+ * Loading the agent monitor handler with a configuration, a clock, and capture of its stdout (logs and EMF).
+ *
+ * The handler reads its environment once per module, so each configuration needs a fresh copy of the
+ * module: `loadMonitor(env)` loads one with `jest.isolateModules`. An isolated registry also reloads
+ * node_modules, so the test file must share the AWS SDK client packages across registries (otherwise the
+ * handler's clients are other classes than the ones the fakes mock). Put this at the top of the test file:
+ *
+ * ```ts
+ * jest.mock('@aws-sdk/client-ecs', () => sharedModule('@aws-sdk/client-ecs'));
+ * // ... one line per client package
+ * function sharedModule(name: string): unknown { ... see handler.test.ts ... }
+ * ```
+ */
+import type { RunResult } from '../../../lambda/ecs-agent-monitor';
+
+export type MonitorHandler = (event?: object, context?: object) => Promise<RunResult>;
+
+export interface LoadedMonitor {
+  readonly handler: MonitorHandler;
+  /** The ConfigError class of the loaded copy (for `instanceof`). */
+  readonly ConfigError: new (...args: any[]) => Error & { readonly problems: readonly string[] };
+}
+
+/** Every variable the handler (and its store and notifier) reads; cleared before each load. */
+export const MONITOR_VARIABLES = [
+  'CLUSTERS', 'FAIL_AFTER', 'GRACE_PERIOD_SECONDS', 'ACTION', 'MAX_REPLACEMENTS_PER_RUN', 'OUTAGE_THRESHOLD_PERCENT',
+  'TREAT_IMPAIRED_AS_FAILED', 'TERMINATE_STANDALONE_INSTANCES', 'AUTO_SCALING_GROUPS', 'NOTIFICATION_CHANNELS',
+  'FAILURE_STORE', 'FAILURE_TABLE_NAME', 'FAILURE_TTL_SECONDS', 'REDIS_HOST', 'REDIS_PORT', 'REDIS_REPLICATION_GROUP_ID',
+  'REDIS_TLS', 'REDIS_AUTH_SECRET_ARN', 'REDIS_USERNAME', 'REDIS_KEY_PREFIX',
+  'POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_LOG_LEVEL', 'POWERTOOLS_DEV',
+] as const;
+
+/**
+ * Set the environment (only `env`'s monitor variables; the others are removed) and load a fresh handler.
+ * The environment stays set: the handler reads it on its first call. Restore `process.env` in `afterEach`.
+ */
+export function loadMonitor(env: Record<string, string | undefined>): LoadedMonitor {
+  for (const name of MONITOR_VARIABLES) delete process.env[name];
+  for (const [name, value] of Object.entries(env)) {
+    if (value !== undefined) process.env[name] = value;
+  }
+  let loaded: LoadedMonitor | undefined;
+  jest.isolateModules(() => {
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    const handlerModule = require('../../../lambda/ecs-agent-monitor');
+    const configModule = require('../../../lambda/common/config');
+    /* eslint-enable @typescript-eslint/no-require-imports */
+    loaded = { handler: handlerModule.handler, ConfigError: configModule.ConfigError };
+  });
+  return loaded!;
+}
+
+/**
+ * Fake `Date` only (timers, promises and I/O stay real) and set the clock. The fake fleet follows it
+ * when built with `now: () => new Date()`; the DynamoDB store's TTLs follow it through `Date.now`.
+ */
+export function useFakeClock(start: Date): void {
+  jest.useFakeTimers({
+    doNotFake: [
+      'hrtime', 'nextTick', 'performance', 'queueMicrotask', 'requestAnimationFrame', 'cancelAnimationFrame',
+      'requestIdleCallback', 'cancelIdleCallback', 'setImmediate', 'clearImmediate', 'setInterval', 'clearInterval',
+      'setTimeout', 'clearTimeout',
+    ],
+  });
+  jest.setSystemTime(start);
+}
+
+/** Move the fake clock forward. */
+export function advanceClock(ms: number): void {
+  jest.setSystemTime(Date.now() + ms);
+}
+
+/**
+ * What the handler wrote to stdout and stderr (Powertools logs, warnings and errors, and EMF),
+ * one entry per line, kept out of the test output.
+ */
+export class StdoutCapture {
+  public readonly lines: string[] = [];
+  private spies: jest.SpyInstance[] = [];
+
+  /** Start capturing; with `ECS_MONITOR_TEST_LOGS=1` lines are also passed through. */
+  public start(): this {
+    const passThrough = process.env.ECS_MONITOR_TEST_LOGS === '1';
+    for (const stream of [process.stdout, process.stderr]) {
+      const write = stream.write.bind(stream);
+      this.spies.push(jest.spyOn(stream, 'write').mockImplementation(((chunk: unknown, ...rest: unknown[]) => {
+        this.lines.push(...String(chunk).split('\n').filter((l) => l.trim() !== ''));
+        return passThrough ? (write as any)(chunk, ...rest) : true;
+      }) as any));
+    }
+    return this;
+  }
+
+  public stop(): void {
+    for (const spy of this.spies) spy.mockRestore();
+    this.spies = [];
+  }
+
+  public clear(): void {
+    this.lines.length = 0;
+  }
+
+  /** The parsed JSON lines. */
+  public json(): any[] {
+    return this.lines.flatMap((l) => {
+      try {
+        return [JSON.parse(l)];
+      } catch {
+        return [];
+      }
+    });
+  }
+
+  /** EMF documents (lines with `_aws.CloudWatchMetrics`). */
+  public emf(): any[] {
+    return this.json().filter((l) => l?._aws?.CloudWatchMetrics);
+  }
+
+  /** Metric values of the EMF documents of one cluster: `{ DisconnectedAgents: 1, ... }` per document. */
+  public metricsOf(cluster: string): Array<Record<string, unknown>> {
+    return this.emf()
+      .filter((doc) => doc.ClusterName === cluster)
+      .map((doc) => {
+        const names: string[] = doc._aws.CloudWatchMetrics.flatMap((m: any) => m.Metrics.map((x: any) => x.Name));
+        return Object.fromEntries(names.map((n) => [n, doc[n]]));
+      });
+  }
+}

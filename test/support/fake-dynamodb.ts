@@ -1,0 +1,273 @@
+/**
+ * An in-memory DynamoDB failure-count table for scenario tests: it answers the real `DynamoDBClient`
+ * (through aws-sdk-client-mock, on the prototype, so module-scope clients are answered too) for
+ * exactly the calls the agent monitor's `DynamoDbFailureStore` makes, and fails loudly on anything else,
+ * so a change of request shape breaks the tests instead of passing silently.
+ *
+ * ```ts
+ * const table = new FakeDynamoDb({ tableName: 'failures' });
+ * beforeEach(() => table.install());
+ * afterEach(() => table.uninstall());
+ *
+ * await handler();
+ * expect(table.count('prod', instanceArn)).toBe(1);
+ * table.startOutage();                       // every call rejects with InternalServerError (HTTP 500)
+ * ```
+ *
+ * Modelled: Query (key condition on the partition key, projection, pagination by `pageSize` with
+ * `LastEvaluatedKey`), UpdateItem (`ADD failures :one SET ...` and `SET failures = :one, ...` with their
+ * condition expressions and `ReturnValues: UPDATED_NEW`), BatchWriteItem (DeleteRequests, at most 25).
+ * TTL deletion is not modelled: an expired item stays until deleted (the store skips it, as it must).
+ */
+import {
+  AttributeValue,
+  BatchWriteItemCommandInput,
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  InternalServerError,
+  QueryCommandInput,
+  ResourceNotFoundException,
+  UpdateItemCommandInput,
+} from '@aws-sdk/client-dynamodb';
+import { AwsStub, mockClient } from 'aws-sdk-client-mock';
+
+type Item = Record<string, AttributeValue>;
+
+/** The commands the fake answers. */
+export type FakeDynamoDbCommand = 'Query' | 'UpdateItem' | 'BatchWriteItem';
+
+/** One recorded call. */
+export interface FakeDynamoDbCall {
+  readonly command: string;
+  readonly input: any;
+  /** Set when the call rejected (an outage or a request the fake refuses). */
+  error?: Error;
+}
+
+export interface FakeDynamoDbOptions {
+  /** @default 'ecs-agent-monitor-failures' */
+  readonly tableName?: string;
+  /** ARN used for `iamRequests()`. @default arn:aws:dynamodb:us-east-1:123456789012:table/<tableName> */
+  readonly tableArn?: string;
+}
+
+/** Options of {@link FakeDynamoDb.startOutage}. */
+export interface DynamoDbOutage {
+  /** Only these commands fail. @default - every command */
+  readonly commands?: readonly FakeDynamoDbCommand[];
+  /** What each failing call rejects with. @default - a fresh InternalServerError (HTTP 500) per call */
+  readonly error?: () => Error;
+}
+
+const KEY_SEPARATOR = '\u0000';
+
+function metadata(httpStatusCode: number) {
+  return { httpStatusCode, requestId: 'FAKEDYNAMODBREQUESTID', attempts: 1, totalRetryDelay: 0 };
+}
+
+export class FakeDynamoDb {
+  public readonly tableName: string;
+  public readonly tableArn: string;
+  /** Items by `cluster \0 instance`. */
+  public readonly items = new Map<string, Item>();
+  /** Every call, in order. */
+  public readonly calls: FakeDynamoDbCall[] = [];
+  /** Largest Query page. */
+  public pageSize = 1000;
+  /** The aws-sdk-client-mock stub while installed. */
+  public mock?: AwsStub<any, any, any>;
+
+  private outage?: DynamoDbOutage;
+
+  constructor(options: FakeDynamoDbOptions = {}) {
+    this.tableName = options.tableName ?? 'ecs-agent-monitor-failures';
+    this.tableArn = options.tableArn ?? `arn:aws:dynamodb:us-east-1:123456789012:table/${this.tableName}`;
+  }
+
+  /** Make every `DynamoDBClient` answer from this table. */
+  public install(): this {
+    if (this.mock) return this;
+    this.mock = mockClient(DynamoDBClient);
+    this.mock.send.callsFake((command: any) => this.dispatch(command));
+    return this;
+  }
+
+  /** Restore the real client. Safe to call when not installed. */
+  public uninstall(): void {
+    this.mock?.restore();
+    this.mock = undefined;
+  }
+
+  /** Make calls reject until `endOutage()`. */
+  public startOutage(outage: DynamoDbOutage = {}): void {
+    this.outage = outage;
+  }
+
+  public endOutage(): void {
+    this.outage = undefined;
+  }
+
+  /** The live count of one instance (`undefined` when no item). */
+  public count(cluster: string, instanceArn: string): number | undefined {
+    const item = this.items.get(cluster + KEY_SEPARATOR + instanceArn);
+    return item ? Number(item.failures.N) : undefined;
+  }
+
+  /** Every stored count of a cluster, keyed by container instance ARN. */
+  public counts(cluster: string): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const item of this.items.values()) {
+      if (item.cluster.S === cluster) out.set(item.instance.S!, Number(item.failures.N));
+    }
+    return out;
+  }
+
+  /** Store a count directly (Prepare). */
+  public put(cluster: string, instanceArn: string, failures: number, expiresAtSeconds = Math.floor(Date.now() / 1000) + 86_400): void {
+    this.items.set(cluster + KEY_SEPARATOR + instanceArn, {
+      cluster: { S: cluster },
+      instance: { S: instanceArn },
+      failures: { N: String(failures) },
+      updatedAt: { S: new Date().toISOString() },
+      expiresAt: { N: String(expiresAtSeconds) },
+    });
+  }
+
+  /** Recorded calls of one command. */
+  public callsTo(command: FakeDynamoDbCommand): FakeDynamoDbCall[] {
+    return this.calls.filter((c) => c.command === command);
+  }
+
+  /** Forget the recorded calls (items stay). */
+  public resetCalls(): void {
+    this.calls.length = 0;
+  }
+
+  /** The IAM request of every recorded call (`dynamodb:<Command>` on the table ARN). */
+  public iamRequests(): Array<{ action: string; resource: string }> {
+    return this.calls.map((c) => ({ action: `dynamodb:${c.command}`, resource: this.tableArn }));
+  }
+
+  private async dispatch(command: any): Promise<unknown> {
+    const name = String(command?.constructor?.name ?? 'Unknown').replace(/Command$/, '');
+    const input = structuredClone(command?.input ?? {});
+    const call: FakeDynamoDbCall = { command: name, input };
+    this.calls.push(call);
+    // Answer asynchronously, as the network would, so concurrent calls interleave.
+    await new Promise((resolve) => setImmediate(resolve));
+    try {
+      if (this.outage && (!this.outage.commands || this.outage.commands.includes(name as FakeDynamoDbCommand))) {
+        throw this.outage.error?.() ?? new InternalServerError({ message: 'Internal server error', $metadata: metadata(500) });
+      }
+      const output = this.answer(name, input);
+      return { ...output, $metadata: metadata(200) };
+    } catch (error) {
+      call.error = error as Error;
+      throw error;
+    }
+  }
+
+  private answer(name: string, input: any): object {
+    switch (name) {
+      case 'Query': return this.query(input);
+      case 'UpdateItem': return this.updateItem(input);
+      case 'BatchWriteItem': return this.batchWriteItem(input);
+      default: throw new Error(`FakeDynamoDb does not model ${name}`);
+    }
+  }
+
+  private requireTable(tableName: string | undefined): void {
+    if (tableName !== this.tableName) {
+      throw new ResourceNotFoundException({ message: `Requested resource not found: Table: ${tableName} not found`, $metadata: metadata(400) });
+    }
+  }
+
+  private query(input: QueryCommandInput): object {
+    this.requireTable(input.TableName);
+    const names = input.ExpressionAttributeNames ?? {};
+    const condition = /^\s*(#\w+|\w+)\s*=\s*(:\w+)\s*$/.exec(input.KeyConditionExpression ?? '');
+    if (!condition || (names[condition[1]] ?? condition[1]) !== 'cluster') {
+      throw new Error(`FakeDynamoDb: Query needs KeyConditionExpression "<cluster> = :value", got ${input.KeyConditionExpression}`);
+    }
+    const cluster = input.ExpressionAttributeValues?.[condition[2]]?.S;
+    if (cluster === undefined) throw new Error(`FakeDynamoDb: Query has no string value for ${condition[2]}`);
+    const projection = input.ProjectionExpression?.split(',').map((p) => p.trim()).map((p) => names[p] ?? p);
+
+    const all = [...this.items.values()]
+      .filter((item) => item.cluster.S === cluster)
+      .sort((a, b) => a.instance.S!.localeCompare(b.instance.S!));
+    const start = input.ExclusiveStartKey
+      ? all.findIndex((item) => item.instance.S! > input.ExclusiveStartKey!.instance.S!)
+      : 0;
+    const from = start < 0 ? all.length : start;
+    const size = Math.min(this.pageSize, input.Limit ?? Infinity);
+    const page = all.slice(from, from + size);
+    const last = page[page.length - 1];
+    return {
+      Items: page.map((item) => projection
+        ? Object.fromEntries(projection.filter((a) => item[a] !== undefined).map((a) => [a, item[a]]))
+        : item),
+      Count: page.length,
+      ...(from + size < all.length ? { LastEvaluatedKey: { cluster: last.cluster, instance: last.instance } } : {}),
+    };
+  }
+
+  private updateItem(input: UpdateItemCommandInput): object {
+    this.requireTable(input.TableName);
+    const keyNames = Object.keys(input.Key ?? {}).sort();
+    if (keyNames.join(',') !== 'cluster,instance') throw new Error(`FakeDynamoDb: UpdateItem key must be {cluster, instance}, got ${keyNames}`);
+    if (input.ReturnValues !== 'UPDATED_NEW') throw new Error(`FakeDynamoDb: UpdateItem must ask for UPDATED_NEW, got ${input.ReturnValues}`);
+    const cluster = input.Key!.cluster.S!;
+    const instance = input.Key!.instance.S!;
+    const values = input.ExpressionAttributeValues ?? {};
+    const key = cluster + KEY_SEPARATOR + instance;
+    const item = this.items.get(key);
+    const nowSeconds = Number(values[':nowSeconds']?.N);
+    const expired = item?.expiresAt !== undefined && Number(item.expiresAt.N) <= nowSeconds;
+    const conditionFailed = () => new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: metadata(400) });
+
+    let failures: number;
+    if (input.UpdateExpression === 'ADD failures :one SET updatedAt = :now, expiresAt = :exp') {
+      if (input.ConditionExpression !== 'attribute_not_exists(expiresAt) OR expiresAt > :nowSeconds') {
+        throw new Error(`FakeDynamoDb: unexpected ConditionExpression ${input.ConditionExpression}`);
+      }
+      if (item && expired) throw conditionFailed();
+      failures = (item ? Number(item.failures.N) : 0) + Number(values[':one'].N);
+    } else if (input.UpdateExpression === 'SET failures = :one, updatedAt = :now, expiresAt = :exp') {
+      if (input.ConditionExpression !== 'expiresAt <= :nowSeconds') {
+        throw new Error(`FakeDynamoDb: unexpected ConditionExpression ${input.ConditionExpression}`);
+      }
+      if (!item || !expired) throw conditionFailed();
+      failures = Number(values[':one'].N);
+    } else {
+      throw new Error(`FakeDynamoDb: unexpected UpdateExpression ${input.UpdateExpression}`);
+    }
+    const updated: Item = {
+      cluster: { S: cluster },
+      instance: { S: instance },
+      failures: { N: String(failures) },
+      updatedAt: values[':now'],
+      expiresAt: values[':exp'],
+    };
+    this.items.set(key, updated);
+    return { Attributes: { failures: updated.failures, updatedAt: updated.updatedAt, expiresAt: updated.expiresAt } };
+  }
+
+  private batchWriteItem(input: BatchWriteItemCommandInput): object {
+    const tables = Object.keys(input.RequestItems ?? {});
+    if (tables.length !== 1) throw new Error(`FakeDynamoDb: BatchWriteItem to one table expected, got ${tables}`);
+    this.requireTable(tables[0]);
+    const requests = input.RequestItems![tables[0]];
+    if (requests.length < 1 || requests.length > 25) {
+      throw new Error(`FakeDynamoDb: BatchWriteItem takes 1 to 25 requests, got ${requests.length}`);
+    }
+    for (const request of requests) {
+      const k = request.DeleteRequest?.Key;
+      if (!k || Object.keys(k).sort().join(',') !== 'cluster,instance') {
+        throw new Error(`FakeDynamoDb: only DeleteRequests keyed by {cluster, instance} are modelled, got ${JSON.stringify(request)}`);
+      }
+      this.items.delete(k.cluster.S! + KEY_SEPARATOR + k.instance.S!);
+    }
+    return { UnprocessedItems: {} };
+  }
+}
