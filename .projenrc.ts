@@ -142,7 +142,7 @@ project.addTask('bench', {
 // ---- snapshots update only on request -----------------------------------------------------
 project.addTask('test:update-snapshots', {
   description: 'Rewrite jest snapshots (review the diff before committing)',
-  exec: 'jest --updateSnapshot',
+  exec: 'jest -u',
   receiveArgs: true,
 });
 
