@@ -139,12 +139,7 @@ project.addTask('bench', {
   exec: 'ts-node --transpile-only --project tsconfig.dev.json bench/bundle-size.ts',
 });
 
-// ---- snapshots update only on request -----------------------------------------------------
-project.addTask('test:update-snapshots', {
-  description: 'Rewrite jest snapshots (review the diff before committing)',
-  exec: 'jest -u',
-  receiveArgs: true,
-});
+// Snapshots update only on request: `npx projen test:update` (projen's task); `npx projen test` runs jest with --ci.
 
 // ---- the example app ------------------------------------------------------------------------
 const synthExample = project.addTask('example', {
