@@ -91,7 +91,7 @@ export interface RedisFailureStoreOptions {
   readonly username?: string;
 
   /**
-   * Prefix of the Redis keys the monitor writes (one hash per cluster).
+   * Prefix of the Redis keys the monitor writes (per cluster, a hash of counts and a hash of their last increments).
    *
    * @default 'ecs-agent-monitor'
    */

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -35,9 +36,9 @@ export interface RedisFailureStoreOptions {
   readonly username?: string;
   /** AUTH token or password. Never logged. @default - no AUTH */
   readonly password?: string;
-  /** Hash key is `<keyPrefix>:<cluster>`. @default 'ecs-agent-monitor' */
+  /** Hash keys are `<keyPrefix>:<cluster>` (counts) and `<keyPrefix>:<cluster>:at` (timestamps). @default 'ecs-agent-monitor' */
   readonly keyPrefix?: string;
-  /** Seconds after the last increment at which a cluster's hash expires. @default 86400 (24 h) */
+  /** Seconds after its last increment at which a count expires. @default 86400 (24 h) */
   readonly ttlSeconds?: number;
   /** TCP (and TLS) connect timeout. @default 2000 */
   readonly connectTimeoutMs?: number;
@@ -45,6 +46,8 @@ export interface RedisFailureStoreOptions {
   readonly commandTimeoutMs?: number;
   /** Reconnect attempts after a failed or lost connection before giving up. @default 2 */
   readonly maxReconnectAttempts?: number;
+  /** Clock (epoch milliseconds) that stamps and ages the counts, for tests. @default Date.now */
+  readonly now?: () => number;
 }
 
 /**
@@ -73,26 +76,89 @@ export function redisClientOptions(options: RedisFailureStoreOptions): RedisOpti
 }
 
 /**
- * Failure counts in Redis (ElastiCache for Redis OSS or Valkey): one hash per cluster, key `<keyPrefix>:<cluster>`,
- * field = container instance ARN, value = count.
+ * Adds one to each instance's count, or restarts it at 1 when it has expired, stamps it and pushes back the
+ * expiry of both hashes; returns, per instance (in ARGV order), the new count or the error message of that field.
+ *
+ * KEYS[1] = counts hash, KEYS[2] = timestamps hash; ARGV[1] = now (epoch seconds), ARGV[2] = ttlSeconds,
+ * ARGV[3..] = distinct container instance ARNs.
+ *
+ * Every read comes before the first write, so a key of the wrong type (or any other error of a read) fails the
+ * script before it has written anything. A count whose HINCRBY fails (not an integer) is reported in its slot and
+ * keeps its old timestamp. Runs the same on Redis 6 and 7 (no shebang, no functions). `unpack` takes up to
+ * about 8,000 instances per call, more than an ECS cluster can hold (5,000).
+ */
+const INCREMENT_SCRIPT = `
+local now = tonumber(ARGV[1])
+local ttl = tonumber(ARGV[2])
+local n = #ARGV - 2
+local instances = {}
+for i = 1, n do
+  instances[i] = ARGV[i + 2]
+end
+local counts = redis.call('HMGET', KEYS[1], unpack(instances))
+local stamps = redis.call('HMGET', KEYS[2], unpack(instances))
+local result = {}
+for i = 1, n do
+  local stamp = tonumber(stamps[i])
+  local reply
+  if counts[i] and stamp and now - stamp < ttl then
+    reply = redis.pcall('HINCRBY', KEYS[1], instances[i], 1)
+  else
+    -- no count, or a count that has expired or was never stamped: this failure is the first in a row
+    reply = redis.pcall('HSET', KEYS[1], instances[i], 1)
+    if type(reply) == 'number' then
+      reply = 1
+    end
+  end
+  if type(reply) == 'table' and reply.err then
+    result[i] = reply.err
+  else
+    redis.call('HSET', KEYS[2], instances[i], ARGV[1])
+    result[i] = reply
+  end
+end
+redis.call('EXPIRE', KEYS[1], ttl)
+redis.call('EXPIRE', KEYS[2], ttl)
+return result
+`;
+const INCREMENT_SCRIPT_SHA = createHash('sha1').update(INCREMENT_SCRIPT).digest('hex');
+
+/**
+ * Failure counts in Redis (ElastiCache for Redis OSS or Valkey): per cluster, one hash of counts, key
+ * `<keyPrefix>:<cluster>` (field = container instance ARN, value = count), and one hash of the time of each
+ * count's last increment, key `<keyPrefix>:<cluster>:at` (same field, value = epoch seconds from `now`).
+ * (An ECS cluster name or ARN never ends in `:at`, so the `:at` key of one cluster is never the counts key of another.)
  *
  * Only cluster-mode-disabled endpoints (a single shard: the primary endpoint, or a standalone server) are supported;
  * a cluster-mode-enabled configuration endpoint would answer MOVED for keys on other shards.
  *
- * `increment` runs HINCRBY for each instance and EXPIRE on the hash in one MULTI/EXEC transaction, so overlapping
- * runs never lose an increment. The TTL applies to the whole hash (Redis 7.0 has no per-field TTL): a cluster
- * whose instances have all stopped failing for `ttlSeconds` loses its counts; a single abandoned field lives on
- * while other instances of the cluster keep failing, until the caller clears it (instance gone).
+ * Each count lives `ttlSeconds` after its own last increment, like an item of the DynamoDB store (Redis 7.0 has no
+ * per-field TTL, so the store keeps the timestamps itself):
+ * - `increment` runs one Lua script ({@link INCREMENT_SCRIPT}, EVALSHA with a fallback to EVAL) that, per instance,
+ *   adds one to a live count or restarts at 1 a count whose last increment is `ttlSeconds` or more ago (or that has
+ *   no timestamp), stamps it, and sets the TTL of both hashes to `ttlSeconds`. A script is atomic, so overlapping
+ *   runs never lose an increment.
+ * - `load` reads both hashes in one MULTI and leaves out counts whose last increment is `ttlSeconds` or more ago.
+ *   A count without a timestamp (written before the timestamps existed) is returned: the caller then clears it
+ *   (instance connected or gone) or increments it, which restarts it at 1, so it does not outlive the next run.
+ * - `clear` deletes the fields from both hashes in one MULTI.
+ * An expired field that nobody clears stays (invisible) until the whole hashes expire, `ttlSeconds` after the
+ * cluster's last increment.
  *
  * Errors name the endpoint and the last connection error but never the password. Like the DynamoDB store,
- * a transaction that answers with an error for one field leaves that instance out of `increment`'s result;
- * a connection failure or timeout rejects the whole call.
+ * a field whose count cannot be incremented (not an integer) is left out of `increment`'s result; only when no
+ * instance could be incremented does it throw a {@link FailureStoreIncrementError}. An error of the script as
+ * a whole (e.g. a key holding another type than a hash: WRONGTYPE) fails every instance of the call, before the
+ * script has written anything, and so throws a `FailureStoreIncrementError` too. A connection failure or timeout
+ * rejects the whole call (a timed-out script may still have run: a count one higher than confirmed at worst
+ * brings a replacement one check forward for an instance that is disconnected anyway).
  */
 export class RedisFailureStore implements FailureStore {
   private readonly redis: Redis;
   private readonly endpoint: string;
   private readonly keyPrefix: string;
   private readonly ttlSeconds: number;
+  private readonly now: () => number;
   private lastConnectionError: Error | undefined;
   private closed = false;
 
@@ -102,6 +168,7 @@ export class RedisFailureStore implements FailureStore {
     if (!Number.isInteger(this.ttlSeconds) || this.ttlSeconds < 1) {
       throw new Error(`RedisFailureStore: ttlSeconds must be a positive integer, got ${options.ttlSeconds}`);
     }
+    this.now = options.now ?? Date.now;
     const clientOptions = redisClientOptions(options);
     this.endpoint = `${clientOptions.tls ? 'rediss' : 'redis'}://${clientOptions.host}:${clientOptions.port}`;
     this.redis = new Redis(clientOptions);
@@ -114,22 +181,37 @@ export class RedisFailureStore implements FailureStore {
     });
   }
 
-  /** The hash key of a cluster. */
+  /** The key of a cluster's hash of counts. */
   public keyOf(cluster: string): string {
     return `${this.keyPrefix}:${cluster}`;
   }
 
+  /** The key of a cluster's hash of last-increment timestamps (epoch seconds). */
+  public timestampsKeyOf(cluster: string): string {
+    return `${this.keyOf(cluster)}:at`;
+  }
+
   public async load(cluster: string): Promise<Map<string, number>> {
     const key = this.keyOf(cluster);
-    const hash = await this.run('HGETALL', key, () => this.redis.hgetall(key));
+    const timestampsKey = this.timestampsKeyOf(cluster);
+    const [hash, stamps] = await this.run('HGETALL', key, async () => {
+      const replies = await this.redis.multi().hgetall(key).hgetall(timestampsKey).exec();
+      return [hashReply(replies, 0), hashReply(replies, 1)];
+    });
+    const nowSeconds = this.nowSeconds();
     const counts = new Map<string, number>();
     for (const [instance, value] of Object.entries(hash)) {
       const count = Number(value);
-      if (Number.isInteger(count) && count > 0) {
-        counts.set(instance, count);
-      } else {
+      if (!Number.isInteger(count) || count <= 0) {
         logger.warn('Ignoring a malformed failure count field', { key, cluster, instance });
+        continue;
       }
+      const stamp = Number(stamps[instance]);
+      if (stamps[instance] !== undefined && Number.isFinite(stamp) && nowSeconds - stamp >= this.ttlSeconds) {
+        continue; // expired: its last increment is ttlSeconds or more ago
+      }
+      // (no or a malformed timestamp: returned, and restarted at 1 by the next increment)
+      counts.set(instance, count);
     }
     return counts;
   }
@@ -141,32 +223,47 @@ export class RedisFailureStore implements FailureStore {
       return counts;
     }
     const key = this.keyOf(cluster);
-    const results = await this.run('MULTI HINCRBY/EXPIRE', key, async () => {
-      const multi = this.redis.multi();
-      for (const instance of instances) {
-        multi.hincrby(key, instance, 1);
+    const where = `Redis ${this.endpoint}, key ${key}`;
+    const args = [key, this.timestampsKeyOf(cluster), this.nowSeconds(), this.ttlSeconds, ...instances];
+    let results: unknown;
+    try {
+      results = await this.run('EVALSHA increment', key, async () => {
+        try {
+          return await this.redis.evalsha(INCREMENT_SCRIPT_SHA, 2, ...args);
+        } catch (err) {
+          if (!(err instanceof Error && err.message.startsWith('NOSCRIPT'))) {
+            throw err;
+          }
+          // First run on this server (or after SCRIPT FLUSH / a restart): send the script itself, which caches it.
+          return this.redis.eval(INCREMENT_SCRIPT, 2, ...args);
+        }
+      });
+    } catch (err) {
+      if (err instanceof Error && isScriptError(err.cause)) {
+        // Redis answered, the script stopped before its first write: not one instance was incremented.
+        logger.error('Could not increment any failure count; the instances are left unconfirmed', {
+          key, cluster, instances, error: errorMessage(err.cause),
+        });
+        throw new FailureStoreIncrementError(where, new Map(instances.map((instance) => [instance, err.cause])));
       }
-      multi.expire(key, this.ttlSeconds);
-      const replies = await multi.exec();
-      if (!replies) {
-        throw new Error('transaction aborted');
-      }
-      return replies;
-    });
+      throw err;
+    }
+    const replies = Array.isArray(results) && results.length === instances.length ? results : [];
     const failures = new Map<string, unknown>();
     instances.forEach((instance, index) => {
-      const [err, value] = results[index] ?? [new Error('no reply')];
-      if (err || typeof value !== 'number') {
-        failures.set(instance, err ?? new Error(`unexpected HINCRBY reply ${String(value)}`));
-        logger.error('Could not increment the failure count; the instance is left unconfirmed', {
-          key, cluster, instance, error: errorMessage(err),
-        });
-      } else {
+      const value: unknown = replies[index];
+      if (typeof value === 'number' && Number.isInteger(value) && value > 0) {
         counts.set(instance, value);
+        return;
       }
+      const error = new Error(typeof value === 'string' ? value : `unexpected increment script reply ${JSON.stringify(results)}`);
+      failures.set(instance, error);
+      logger.error('Could not increment the failure count; the instance is left unconfirmed', {
+        key, cluster, instance, error: error.message,
+      });
     });
     if (counts.size === 0) {
-      throw new FailureStoreIncrementError(`Redis ${this.endpoint}, key ${key}`, failures);
+      throw new FailureStoreIncrementError(where, failures);
     }
     return counts;
   }
@@ -177,7 +274,12 @@ export class RedisFailureStore implements FailureStore {
       return;
     }
     const key = this.keyOf(cluster);
-    await this.run('HDEL', key, () => this.redis.hdel(key, ...instances));
+    const timestampsKey = this.timestampsKeyOf(cluster);
+    await this.run('HDEL', key, async () => {
+      const replies = await this.redis.multi().hdel(key, ...instances).hdel(timestampsKey, ...instances).exec();
+      execReply(replies, 0);
+      execReply(replies, 1);
+    });
   }
 
   /** Quit politely; if Redis does not answer within the command timeout, drop the connection. */
@@ -223,6 +325,38 @@ export class RedisFailureStore implements FailureStore {
       throw new Error(`failure store (Redis ${this.endpoint}): ${operation} ${key} failed: ${cause}`, { cause: err });
     }
   }
+
+  private nowSeconds(): number {
+    return Math.floor(this.now() / 1000);
+  }
+}
+
+type ExecReplies = [error: Error | null, result: unknown][] | null;
+
+/** The reply of the `index`-th command of a MULTI/EXEC; throws its error, or when the transaction was aborted. */
+function execReply(replies: ExecReplies, index: number): unknown {
+  if (!replies) {
+    throw new Error('transaction aborted');
+  }
+  const [err, value] = replies[index] ?? [new Error('no reply')];
+  if (err) {
+    throw err;
+  }
+  return value;
+}
+
+/** The HGETALL reply of the `index`-th command of a MULTI/EXEC, as an object. */
+function hashReply(replies: ExecReplies, index: number): Record<string, string> {
+  const value = execReply(replies, index);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new Error(`unexpected HGETALL reply ${JSON.stringify(value)}`);
+  }
+  return value as Record<string, string>;
+}
+
+/** An error raised inside a Lua script (Redis 6: `@user_script:N: ...`; 7: `... script: <sha>, on @user_script:N.`). */
+function isScriptError(err: unknown): boolean {
+  return err instanceof Error && err.name === 'ReplyError' && /@user_script/.test(err.message);
 }
 
 /** Where to reach Redis: an explicit host, or an ElastiCache replication group to look up. */

@@ -51,6 +51,7 @@ describe('RedisFailureStore against a real redis-server', () => {
     expect(loaded).toEqual(new Map([[I1, 2], [I2, 1]]));
     expect(await store.load(CLUSTER)).toEqual(new Map([[I2, 1]]));
     expect(await admin.hgetall(`ecs-agent-monitor:${CLUSTER}`)).toEqual({ [I2]: '1' });
+    expect(Object.keys(await admin.hgetall(`ecs-agent-monitor:${CLUSTER}:at`))).toEqual([I2]);
     expect(await store.load('other-cluster')).toEqual(new Map());
     await expect(store.increment(CLUSTER, [])).resolves.toEqual(new Map());
     await expect(store.clear(CLUSTER, [])).resolves.toBeUndefined();
@@ -59,7 +60,7 @@ describe('RedisFailureStore against a real redis-server', () => {
   test('uses the key prefix', async () => {
     const store = newStore({ host: server.host, port: server.port, keyPrefix: 'custom' });
     await store.increment('c1', [I1]);
-    expect(await admin.keys('*')).toEqual(['custom:c1']);
+    expect((await admin.keys('*')).sort()).toEqual(['custom:c1', 'custom:c1:at']);
   });
 
   test('concurrent increments from two stores are never lost', async () => {
@@ -74,40 +75,133 @@ describe('RedisFailureStore against a real redis-server', () => {
     expect(new Set(results.map((r) => r.get(I1))).size).toBe(50);
   });
 
-  test('sets the TTL on the hash at every increment', async () => {
+  test('sets the TTL on both hashes at every increment', async () => {
     const store = newStore({ host: server.host, port: server.port, ttlSeconds: 600 });
     await store.increment(CLUSTER, [I1]);
     const key = store.keyOf(CLUSTER);
-    const ttl = await admin.ttl(key);
-    expect(ttl).toBeGreaterThan(590);
-    expect(ttl).toBeLessThanOrEqual(600);
-    await admin.expire(key, 5);
+    const timestampsKey = store.timestampsKeyOf(CLUSTER);
+    expect(timestampsKey).toBe(`ecs-agent-monitor:${CLUSTER}:at`);
+    for (const k of [key, timestampsKey]) {
+      const ttl = await admin.ttl(k);
+      expect(ttl).toBeGreaterThan(590);
+      expect(ttl).toBeLessThanOrEqual(600);
+      await admin.expire(k, 5);
+    }
     await store.increment(CLUSTER, [I2]);
     expect(await admin.ttl(key)).toBeGreaterThan(590);
+    expect(await admin.ttl(timestampsKey)).toBeGreaterThan(590);
   });
 
   test('default TTL is 24 hours', async () => {
     const store = newStore({ host: server.host, port: server.port });
     await store.increment(CLUSTER, [I1]);
     expect(await admin.ttl(store.keyOf(CLUSTER))).toBeGreaterThan(24 * 3600 - 10);
+    expect(await admin.ttl(store.timestampsKeyOf(CLUSTER))).toBeGreaterThan(24 * 3600 - 10);
   });
 
-  test('a field that is not a count is left out of increment and load', async () => {
+  test('each count expires ttlSeconds after its own last increment, even while others keep counting', async () => {
+    // Prepare: a 5-minute schedule (ttl 450 s) and a clock the test moves
+    let nowMs = Date.UTC(2026, 0, 1, 12, 0, 0);
+    const store = newStore({ host: server.host, port: server.port, ttlSeconds: 450, now: () => nowMs });
+    const other = newStore({ host: server.host, port: server.port, ttlSeconds: 450, now: () => nowMs });
+    expect(await store.increment(CLUSTER, [I1, I2])).toEqual(new Map([[I1, 1], [I2, 1]]));
+    // Act / Assess: one period later both counts are live; I2's clear "failed", so only I1 is incremented
+    nowMs += 300_000;
+    expect(await store.load(CLUSTER)).toEqual(new Map([[I1, 1], [I2, 1]]));
+    expect(await other.increment(CLUSTER, [I1])).toEqual(new Map([[I1, 2]]));
+    // 449 s after I2's last increment it is still live
+    nowMs += 149_000;
+    expect(await store.load(CLUSTER)).toEqual(new Map([[I1, 2], [I2, 1]]));
+    // 450 s after it, I2 has expired: not loaded, although the hash (kept alive by I1) still holds it
+    nowMs += 1_000;
+    expect(await store.load(CLUSTER)).toEqual(new Map([[I1, 2]]));
+    expect(await admin.hget(store.keyOf(CLUSTER), I2)).toBe('1');
+    // I1 (last incremented 150 s ago) keeps counting; I2 restarts at 1 instead of carrying over
+    expect(await store.increment(CLUSTER, [I1, I2])).toEqual(new Map([[I1, 3], [I2, 1]]));
+    expect(await store.load(CLUSTER)).toEqual(new Map([[I1, 3], [I2, 1]]));
+    expect(await admin.hget(store.timestampsKeyOf(CLUSTER), I2)).toBe(String(nowMs / 1000));
+    // a stale count with a higher value restarts too: a count is always consecutive
+    await admin.hset(store.keyOf(CLUSTER), I3, '7');
+    await admin.hset(store.timestampsKeyOf(CLUSTER), I3, String(nowMs / 1000 - 450));
+    expect(await store.load(CLUSTER)).toEqual(new Map([[I1, 3], [I2, 1]]));
+    expect(await store.increment(CLUSTER, [I3])).toEqual(new Map([[I3, 1]]));
+  });
+
+  test('a count without a timestamp (written by the previous version) is loaded, and restarts at 1 when incremented', async () => {
+    // Prepare
+    let nowMs = Date.UTC(2026, 0, 1, 12, 0, 0);
+    const store = newStore({ host: server.host, port: server.port, ttlSeconds: 450, now: () => nowMs });
+    await admin.hset(store.keyOf(CLUSTER), I1, '4', I2, '2');
+    // Act / Assess: loaded as before, so the caller can clear it...
+    expect(await store.load(CLUSTER)).toEqual(new Map([[I1, 4], [I2, 2]]));
+    await store.clear(CLUSTER, [I2]);
+    // ...or increment it, which does not trust its unknown age
+    expect(await store.increment(CLUSTER, [I1])).toEqual(new Map([[I1, 1]]));
+    nowMs += 300_000;
+    expect(await store.increment(CLUSTER, [I1])).toEqual(new Map([[I1, 2]]));
+    expect(await store.load(CLUSTER)).toEqual(new Map([[I1, 2]]));
+  });
+
+  test('clear removes the count and its timestamp', async () => {
+    const store = newStore({ host: server.host, port: server.port });
+    await store.increment(CLUSTER, [I1, I2, I3]);
+    await store.clear(CLUSTER, [I1, I3]);
+    expect(Object.keys(await admin.hgetall(store.keyOf(CLUSTER)))).toEqual([I2]);
+    expect(Object.keys(await admin.hgetall(store.timestampsKeyOf(CLUSTER)))).toEqual([I2]);
+    await store.clear(CLUSTER, [I2]);
+    expect(await admin.exists(store.keyOf(CLUSTER), store.timestampsKeyOf(CLUSTER))).toBe(0);
+  });
+
+  test('loads the script again after SCRIPT FLUSH (EVALSHA falls back to EVAL)', async () => {
+    const store = newStore({ host: server.host, port: server.port });
+    expect(await store.increment(CLUSTER, [I1])).toEqual(new Map([[I1, 1]]));
+    await admin.script('FLUSH');
+    expect(await store.increment(CLUSTER, [I1])).toEqual(new Map([[I1, 2]]));
+  });
+
+  test('a live field that is not a count is left out of increment and load; one without a timestamp restarts at 1', async () => {
     // Prepare
     const store = newStore({ host: server.host, port: server.port });
-    await admin.hset(store.keyOf(CLUSTER), I2, 'garbage');
+    const nowSeconds = Math.floor(Date.now() / 1000);
+    await admin.hset(store.keyOf(CLUSTER), I2, 'garbage', I3, 'garbage');
+    await admin.hset(store.timestampsKeyOf(CLUSTER), I2, String(nowSeconds));
     // Act
-    const counts = await store.increment(CLUSTER, [I1, I2]);
+    const counts = await store.increment(CLUSTER, [I1, I2, I3]);
     // Assess
-    expect(counts).toEqual(new Map([[I1, 1]]));
-    expect(await store.load(CLUSTER)).toEqual(new Map([[I1, 1]]));
+    expect(counts).toEqual(new Map([[I1, 1], [I3, 1]]));
+    expect(await store.load(CLUSTER)).toEqual(new Map([[I1, 1], [I3, 1]]));
+    expect(await admin.hget(store.keyOf(CLUSTER), I2)).toBe('garbage');
+    expect(await admin.hget(store.timestampsKeyOf(CLUSTER), I2)).toBe(String(nowSeconds));
   });
 
   test('fails with FailureStoreIncrementError when no instance could be incremented', async () => {
     const store = newStore({ host: server.host, port: server.port });
-    await admin.set(store.keyOf(CLUSTER), 'not a hash');
+    const nowSeconds = String(Math.floor(Date.now() / 1000));
+    await admin.hset(store.keyOf(CLUSTER), I1, 'garbage');
+    await admin.hset(store.timestampsKeyOf(CLUSTER), I1, nowSeconds);
     await expect(store.increment(CLUSTER, [I1])).rejects.toThrow(FailureStoreIncrementError);
+    await expect(store.increment(CLUSTER, [I1])).rejects.toThrow(/could not increment any of 1 instance.*not an integer/);
+  });
+
+  test('a key of the wrong type fails the whole increment before anything is written', async () => {
+    // Prepare: the counts hash is fine, the timestamps key is not a hash
+    const store = newStore({ host: server.host, port: server.port });
+    await store.increment(CLUSTER, [I1]);
+    await admin.set(store.timestampsKeyOf(CLUSTER), 'not a hash');
+    // Act
+    const error = await store.increment(CLUSTER, [I1, I2]).then(() => new Error('resolved'), (e) => e);
+    // Assess: every instance failed (the caller acts on none), and no count moved
+    expect(error).toBeInstanceOf(FailureStoreIncrementError);
+    expect(error.message).toMatch(/could not increment any of 2 instance.*WRONGTYPE/);
+    expect((error as FailureStoreIncrementError).failures.size).toBe(2);
+    expect(await admin.hgetall(store.keyOf(CLUSTER))).toEqual({ [I1]: '1' });
+    // the counts key of the wrong type fails the same way
+    await admin.del(store.timestampsKeyOf(CLUSTER));
+    await admin.set(store.keyOf(CLUSTER), 'not a hash');
     await expect(store.increment(CLUSTER, [I1])).rejects.toThrow(/could not increment any of 1 instance.*WRONGTYPE/);
+    // load and clear reject as before
+    await expect(store.load(CLUSTER)).rejects.toThrow(/HGETALL .* failed: .*WRONGTYPE/);
+    await expect(store.clear(CLUSTER, [I1])).rejects.toThrow(/HDEL .* failed: .*WRONGTYPE/);
   });
 
   test('fails after close()', async () => {
@@ -211,7 +305,7 @@ describe('RedisFailureStore when Redis is down', () => {
     const port = await freePort();
     const store = newStore({ host: '127.0.0.1', port });
     const started = Date.now();
-    await expect(store.increment(CLUSTER, [I1])).rejects.toThrow(/failure store \(Redis redis:\/\/127\.0\.0\.1:\d+\): MULTI .* failed: .*ECONNREFUSED/);
+    await expect(store.increment(CLUSTER, [I1])).rejects.toThrow(/failure store \(Redis redis:\/\/127\.0\.0\.1:\d+\): EVALSHA .* failed: .*ECONNREFUSED/);
     expect(Date.now() - started).toBeLessThan(5000);
   });
 
@@ -227,7 +321,7 @@ describe('RedisFailureStore when Redis is down', () => {
       const started = Date.now();
       const result = store.increment(CLUSTER, [I1]);
       // Assess
-      await expect(result).rejects.toThrow(/failure store \(Redis .*\): MULTI .* failed/);
+      await expect(result).rejects.toThrow(/failure store \(Redis .*\): EVALSHA .* failed/);
       expect(Date.now() - started).toBeLessThan(5000);
       await expect(store.load(CLUSTER)).rejects.toThrow(/failure store/); // still down, still fast
       // the next run of the same container reconnects once Redis is back (data was not persisted)
@@ -249,7 +343,7 @@ describe('RedisFailureStore when Redis is down', () => {
     try {
       // Act
       const started = Date.now();
-      await expect(store.increment(CLUSTER, [I1])).rejects.toThrow(/failure store \(Redis .*\): MULTI .* failed: .*timed out/i);
+      await expect(store.increment(CLUSTER, [I1])).rejects.toThrow(/failure store \(Redis .*\): EVALSHA .* failed: .*timed out/i);
       // Assess
       expect(Date.now() - started).toBeLessThan(5000);
     } finally {
