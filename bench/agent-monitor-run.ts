@@ -24,7 +24,6 @@ async function main(): Promise<void> {
     fleet.addCluster(cluster);
     fleet.addAutoScalingGroup(`${cluster}-asg`, { cluster, instances: PER_CLUSTER });
   }
-  fleet.containerInstancesOf('cluster-0'); // built
   let n = 0;
   for (const cluster of clusters) {
     for (const instance of fleet.containerInstancesOf(cluster)) {

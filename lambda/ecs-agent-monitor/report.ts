@@ -40,12 +40,13 @@ export function clusterReport(result: ClusterResult, settings: MonitorSettings):
   }
 
   // Skips and waits are reported once, when the instance first reaches the threshold.
-  const skipped = (plan?.steps ?? []).filter((s) => s.kind === 'skip' && s.failures === settings.failAfter);
+  const skipped = (plan?.steps ?? [])
+    .filter((s): s is Extract<PlannedStep, { kind: 'skip' }> => s.kind === 'skip' && s.failures === settings.failAfter);
   if (skipped.length > 0) {
     severity = severity === 'info' ? 'warning' : severity;
     title ??= `${skipped.length} failing instance(s) in ${cluster} cannot be replaced`;
     lines.push('Not replaced:');
-    lines.push(...listed(skipped.map((s) => `${s.instance.ec2InstanceId ?? s.instance.arn}: ${s.kind === 'skip' ? s.why : ''}`)));
+    lines.push(...listed(skipped.map((s) => `${s.instance.ec2InstanceId ?? s.instance.arn}: ${s.why}`)));
   }
   if (plan && plan.waiting.length > 0) {
     lines.push(`${plan.waiting.length} more instance(s) reached the threshold and wait for a later run (at most ${settings.maxReplacementsPerRun} per run).`);

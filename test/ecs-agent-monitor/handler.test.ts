@@ -4,11 +4,11 @@
  */
 // The handler is loaded in an isolated module registry per configuration (it reads its environment once),
 // which would also load other copies of the SDK clients; share them so the fakes answer the handler's clients.
-jest.mock('@aws-sdk/client-ecs', () => sharedModule('@aws-sdk/client-ecs'));
-jest.mock('@aws-sdk/client-auto-scaling', () => sharedModule('@aws-sdk/client-auto-scaling'));
-jest.mock('@aws-sdk/client-ec2', () => sharedModule('@aws-sdk/client-ec2'));
-jest.mock('@aws-sdk/client-dynamodb', () => sharedModule('@aws-sdk/client-dynamodb'));
-jest.mock('@aws-sdk/client-sns', () => sharedModule('@aws-sdk/client-sns'));
+jest.mock('@aws-sdk/client-ecs', () => jest.requireActual('./support/shared-modules').sharedModule('@aws-sdk/client-ecs'));
+jest.mock('@aws-sdk/client-auto-scaling', () => jest.requireActual('./support/shared-modules').sharedModule('@aws-sdk/client-auto-scaling'));
+jest.mock('@aws-sdk/client-ec2', () => jest.requireActual('./support/shared-modules').sharedModule('@aws-sdk/client-ec2'));
+jest.mock('@aws-sdk/client-dynamodb', () => jest.requireActual('./support/shared-modules').sharedModule('@aws-sdk/client-dynamodb'));
+jest.mock('@aws-sdk/client-sns', () => jest.requireActual('./support/shared-modules').sharedModule('@aws-sdk/client-sns'));
 
 import { PublishCommand, PublishCommandInput, SNSClient } from '@aws-sdk/client-sns';
 import { AwsStub, mockClient } from 'aws-sdk-client-mock';
@@ -17,12 +17,6 @@ import { FakeDynamoDb } from '../support/fake-dynamodb';
 import { ContainerInstanceState, FakeFleet, RecordedCall } from '../support/fake-fleet';
 import { MonitorHandler, StdoutCapture, advanceClock, loadMonitor, useFakeClock } from './support/monitor';
 
-/** One copy of a module for every module registry of this test file. */
-function sharedModule(name: string): unknown {
-  const cache: Map<string, unknown> = ((globalThis as any).__ecsAgentMonitorSharedModules ??= new Map());
-  if (!cache.has(name)) cache.set(name, jest.requireActual(name));
-  return cache.get(name);
-}
 
 const T0 = new Date('2026-03-02T08:00:00.000Z');
 const SCHEDULE_MS = 5 * 60_000;

@@ -3,12 +3,12 @@
  * through a replacement scenario against the fake fleet, and check with the IAM policy simulator that every
  * request it made is allowed by the synthesized role, and that the same requests elsewhere are denied.
  */
-// See handler.test.ts: the handler is loaded in an isolated registry, so the SDK client packages are shared.
-jest.mock('@aws-sdk/client-ecs', () => sharedModule('@aws-sdk/client-ecs'));
-jest.mock('@aws-sdk/client-auto-scaling', () => sharedModule('@aws-sdk/client-auto-scaling'));
-jest.mock('@aws-sdk/client-ec2', () => sharedModule('@aws-sdk/client-ec2'));
-jest.mock('@aws-sdk/client-dynamodb', () => sharedModule('@aws-sdk/client-dynamodb'));
-jest.mock('@aws-sdk/client-sns', () => sharedModule('@aws-sdk/client-sns'));
+// The handler is loaded in an isolated registry; share the SDK client packages (see support/shared-modules.ts).
+jest.mock('@aws-sdk/client-ecs', () => jest.requireActual('./support/shared-modules').sharedModule('@aws-sdk/client-ecs'));
+jest.mock('@aws-sdk/client-auto-scaling', () => jest.requireActual('./support/shared-modules').sharedModule('@aws-sdk/client-auto-scaling'));
+jest.mock('@aws-sdk/client-ec2', () => jest.requireActual('./support/shared-modules').sharedModule('@aws-sdk/client-ec2'));
+jest.mock('@aws-sdk/client-dynamodb', () => jest.requireActual('./support/shared-modules').sharedModule('@aws-sdk/client-dynamodb'));
+jest.mock('@aws-sdk/client-sns', () => jest.requireActual('./support/shared-modules').sharedModule('@aws-sdk/client-sns'));
 
 import { PublishCommand, PublishCommandInput, SNSClient } from '@aws-sdk/client-sns';
 import { App, CfnElement, Stack } from 'aws-cdk-lib';
@@ -23,12 +23,6 @@ import { FakeFleet, IamRequest as FleetIamRequest } from '../support/fake-fleet'
 import { IamRequest, IamSimulator, expectAllowed, expectDenied } from '../support/iam';
 import { StdoutCapture, advanceClock, loadMonitor, useFakeClock } from './support/monitor';
 
-/** One copy of a module for every module registry of this test file. */
-function sharedModule(name: string): unknown {
-  const cache: Map<string, unknown> = ((globalThis as any).__ecsAgentMonitorSharedModules ??= new Map());
-  if (!cache.has(name)) cache.set(name, jest.requireActual(name));
-  return cache.get(name);
-}
 
 const ACCOUNT = '123456789012';
 const REGION = 'us-east-1';
