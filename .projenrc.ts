@@ -55,6 +55,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
       testTimeout: 30_000,
       snapshotSerializers: ['<rootDir>/test/support/snapshot-serializer.ts'],
       coveragePathIgnorePatterns: ['/node_modules/', '/test/'],
+      // A dynamic import() of a project module names the .js file (TypeScript's node16 rule); jest finds the .ts.
+      moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
     },
   },
   // Tests run the TypeScript as CommonJS, so the handlers' dynamic import() of lazily loaded clients

@@ -53,7 +53,7 @@ async function main(): Promise<void> {
     fleet.resetCalls();
     const dynamoBefore = table.calls.length;
     const started = process.hrtime.bigint();
-    const result = await handler();
+    const result = await handler({});
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
     const ecs = fleet.calls.filter((c) => c.service === 'ecs').length;
     const autoscaling = fleet.calls.filter((c) => c.service === 'autoscaling').length;

@@ -148,3 +148,21 @@ export function describeError(error: unknown): string {
   }
   return String(error);
 }
+
+/**
+ * A value made on first use and kept for the container's life, for clients whose SDK module is loaded with
+ * `import()` (a chunk of its own in the ESM bundle) only when a run needs it. A failed load is tried again
+ * on the next use.
+ *
+ * @example const ec2 = lazy(async () => { const sdk = await import('@aws-sdk/client-ec2'); return { sdk, client: new sdk.EC2Client(CLIENT_CONFIG) }; });
+ */
+export function lazy<T>(make: () => Promise<T>): () => Promise<T> {
+  let made: Promise<T> | undefined;
+  return () => {
+    made ??= make().catch((error) => {
+      made = undefined;
+      throw error;
+    });
+    return made;
+  };
+}

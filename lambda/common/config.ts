@@ -162,3 +162,22 @@ export function once<T>(read: () => T): () => T {
     return value;
   };
 }
+
+/**
+ * Runs every part's reader and returns their results by name, or throws one `ConfigError` with the problems
+ * of every part (a `ConfigError`'s problems one by one; any other error's message as one problem).
+ */
+export function readConfigParts<P extends Record<string, () => unknown>>(parts: P): { readonly [K in keyof P]: ReturnType<P[K]> } {
+  const problems: string[] = [];
+  const result: Record<string, unknown> = {};
+  for (const [name, read] of Object.entries(parts)) {
+    try {
+      result[name] = read();
+    } catch (error) {
+      if (error instanceof ConfigError) problems.push(...error.problems);
+      else problems.push(error instanceof Error ? error.message : String(error));
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return result as { readonly [K in keyof P]: ReturnType<P[K]> };
+}

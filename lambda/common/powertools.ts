@@ -1,20 +1,19 @@
 /**
  * Structured JSON logs and EMF metrics through Powertools for AWS Lambda.
  *
- * The construct sets `POWERTOOLS_SERVICE_NAME`, `POWERTOOLS_METRICS_NAMESPACE` and
- * `POWERTOOLS_LOG_LEVEL` on every function; these factories only supply fallbacks.
+ * The construct sets `POWERTOOLS_SERVICE_NAME`, `POWERTOOLS_METRICS_NAMESPACE` and `POWERTOOLS_LOG_LEVEL`
+ * on every function. One logger serves the whole function (handler, stores, notifier), so the request id
+ * that `lambdaHandler` adds to it is on every line.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { METRICS_NAMESPACE } from '../../src/common/names';
 
 export { MetricUnit } from '@aws-lambda-powertools/metrics';
+export { METRICS_NAMESPACE };
 
-/** The CloudWatch namespace every construct of this library publishes its metrics in. */
-export const METRICS_NAMESPACE = 'CdkEcsOps';
-
-export function createLogger(serviceName: string): Logger {
-  return new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? serviceName });
-}
+/** The function's logger. */
+export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'cdk-ecs-ops' });
 
 /**
  * A metrics buffer; flush it with `publishStoredMetrics()`. Give `dimensions` (e.g. the cluster)

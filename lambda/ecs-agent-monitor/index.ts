@@ -4,65 +4,55 @@
  * instance's Auto Scaling group replace it once the count reaches FAIL_AFTER.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
-import {
-  AutoScalingClient,
-  DescribeAutoScalingInstancesCommand,
-  DetachInstancesCommand,
-  SetInstanceHealthCommand,
-  TerminateInstanceInAutoScalingGroupCommand,
-} from '@aws-sdk/client-auto-scaling';
-import { EC2Client, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { DescribeContainerInstancesCommand, ECSClient, ListContainerInstancesCommand } from '@aws-sdk/client-ecs';
-import type { Context, ScheduledEvent } from 'aws-lambda';
+import type { ScheduledEvent } from 'aws-lambda';
 import {
   Assessment, ClusterResult, GroupMembership, InstanceState, MonitorSettings, PlannedStep, ReplacementAction,
   assessCluster, dueForReplacement, planReplacements,
 } from './core';
 import { clusterReport } from './report';
 import { createFailureStore, parseFailureStoreConfig } from './store';
-import {
-  CLIENT_CONFIG, DESCRIBE_BATCH_MAX, LIST_PAGE_MAX, chunk, describeError, describeInBatches, paginate, settleWithConcurrency,
-} from '../common/aws';
-import { ConfigError, env, once, readConfig } from '../common/config';
-import { notifierFromEnv } from '../common/notifier';
-import { createLogger, createMetrics, MetricUnit } from '../common/powertools';
 import type { FailureStore } from './store/types';
+import {
+  CLIENT_CONFIG, DESCRIBE_BATCH_MAX, LIST_PAGE_MAX, chunk, describeError, describeInBatches, lazy, paginate, settleWithConcurrency,
+} from '../common/aws';
+import { env, readConfig, readConfigParts } from '../common/config';
+import { Invocation, lambdaHandler } from '../common/handler';
+import { notifierFromEnv } from '../common/notifier';
+import { MetricUnit, logger } from '../common/powertools';
 
 const SERVICE = 'ecs-agent-monitor';
+// Every run reads ECS. Auto Scaling is needed only when an instance reaches failAfter, and EC2 only to
+// terminate one: their clients load on first use, in chunks of their own.
 const ecs = new ECSClient(CLIENT_CONFIG);
-const autoscaling = new AutoScalingClient(CLIENT_CONFIG);
-const ec2 = new EC2Client(CLIENT_CONFIG);
-const logger = createLogger(SERVICE);
+const autoscaling = lazy(async () => {
+  const sdk = await import('@aws-sdk/client-auto-scaling');
+  return { sdk, client: new sdk.AutoScalingClient(CLIENT_CONFIG) };
+});
+const ec2 = lazy(async () => {
+  const sdk = await import('@aws-sdk/client-ec2');
+  return { sdk, client: new sdk.EC2Client(CLIENT_CONFIG) };
+});
 
 const ACTIONS: readonly ReplacementAction[] = ['SET_UNHEALTHY', 'TERMINATE', 'DETACH_AND_TERMINATE', 'NOTIFY_ONLY'];
 
-/** The function's configuration, read once per container. */
-export const settings = once(() => {
-  // Every part of the configuration is checked before any is used, so one ConfigError names every bad variable.
-  const problems: string[] = [];
-  const attempt = <T>(read: () => T): T | undefined => {
-    try {
-      return read();
-    } catch (error) {
-      if (error instanceof ConfigError) problems.push(...error.problems);
-      else problems.push(error instanceof Error ? error.message : String(error));
-      return undefined;
-    }
-  };
-  const store = attempt(() => parseFailureStoreConfig(process.env));
-  const notifier = attempt(() => notifierFromEnv());
-  const c = attempt(() => readConfig({
-    CLUSTERS: env.list({ minItems: 1 }),
-    FAIL_AFTER: env.int({ min: 1, max: 100, default: 2 }),
-    GRACE_PERIOD_SECONDS: env.int({ min: 0, max: 86_400, default: 600 }),
-    ACTION: env.oneOf<ReplacementAction>(ACTIONS, { default: 'SET_UNHEALTHY' }),
-    MAX_REPLACEMENTS_PER_RUN: env.int({ min: 1, max: 100, default: 1 }),
-    OUTAGE_THRESHOLD_PERCENT: env.int({ min: 1, max: 100, default: 50 }),
-    TREAT_IMPAIRED_AS_FAILED: env.bool({ default: false }),
-    TERMINATE_STANDALONE_INSTANCES: env.bool({ default: false }),
-    AUTO_SCALING_GROUPS: env.list({ default: [] }),
-  }));
-  if (problems.length > 0 || !c || !store || !notifier) throw new ConfigError(problems);
+/** The function's configuration; every part is checked before any is used, so one ConfigError names every bad variable. */
+function readSettings() {
+  const { store, notifier, c } = readConfigParts({
+    store: () => parseFailureStoreConfig(process.env),
+    notifier: () => notifierFromEnv({ logger }),
+    c: () => readConfig({
+      CLUSTERS: env.list({ minItems: 1 }),
+      FAIL_AFTER: env.int({ min: 1, max: 100, default: 2 }),
+      GRACE_PERIOD_SECONDS: env.int({ min: 0, max: 86_400, default: 600 }),
+      ACTION: env.oneOf<ReplacementAction>(ACTIONS, { default: 'SET_UNHEALTHY' }),
+      MAX_REPLACEMENTS_PER_RUN: env.int({ min: 1, max: 100, default: 1 }),
+      OUTAGE_THRESHOLD_PERCENT: env.int({ min: 1, max: 100, default: 50 }),
+      TREAT_IMPAIRED_AS_FAILED: env.bool({ default: false }),
+      TERMINATE_STANDALONE_INSTANCES: env.bool({ default: false }),
+      AUTO_SCALING_GROUPS: env.list({ default: [] }),
+    }),
+  });
   const monitor: MonitorSettings = {
     failAfter: c.FAIL_AFTER,
     gracePeriodMs: c.GRACE_PERIOD_SECONDS * 1000,
@@ -74,12 +64,13 @@ export const settings = once(() => {
     allowedGroups: c.AUTO_SCALING_GROUPS.length > 0 ? c.AUTO_SCALING_GROUPS : undefined,
   };
   return { clusters: c.CLUSTERS, monitor, store, notifier };
-});
+}
+type Settings = ReturnType<typeof readSettings>;
 
 let store: Promise<FailureStore> | undefined;
 /** The store, connected once per container; a failed connection is tried again on the next use. */
-function failureStore(): Promise<FailureStore> {
-  store ??= createFailureStore(settings().store).catch((error) => {
+function failureStore(config: Settings['store']): Promise<FailureStore> {
+  store ??= createFailureStore(config).catch((error) => {
     store = undefined;
     throw error;
   });
@@ -93,29 +84,35 @@ export interface RunResult {
 /** Clusters checked at once; each cluster's calls are themselves batched and paginated. */
 const CLUSTER_CONCURRENCY = 3;
 
-export async function handler(_event?: Partial<ScheduledEvent>, context?: Partial<Context>): Promise<RunResult> {
-  const { clusters, monitor } = settings();
-  const now = new Date();
-  const outcomes = await settleWithConcurrency(clusters, CLUSTER_CONCURRENCY, (cluster) => checkCluster(cluster, monitor, now));
-  const results = outcomes.map((outcome, i): ClusterResult => outcome.status === 'fulfilled'
-    ? outcome.value
-    : { cluster: clusters[i], done: [], errors: [describeError(outcome.reason)] });
+export const handler = lambdaHandler({
+  service: SERVICE,
+  config: readSettings,
+  run: async (_event: Partial<ScheduledEvent> | undefined, invocation: Invocation<Settings>): Promise<RunResult> => {
+    const { clusters, monitor, notifier } = invocation.config;
+    const now = new Date();
+    const outcomes = await settleWithConcurrency(clusters, CLUSTER_CONCURRENCY,
+      (cluster) => checkCluster(cluster, invocation.config, now));
+    const results = outcomes.map((outcome, i): ClusterResult => outcome.status === 'fulfilled'
+      ? outcome.value
+      : { cluster: clusters[i], done: [], errors: [describeError(outcome.reason)] });
 
-  await settleWithConcurrency(results, CLUSTER_CONCURRENCY, async (result) => {
-    publishMetrics(result);
-    const message = clusterReport(result, monitor);
-    if (message) await settings().notifier.send(message, { remainingTimeMs: context?.getRemainingTimeInMillis?.() });
-  });
-  return { clusters: results };
-}
+    await settleWithConcurrency(results, CLUSTER_CONCURRENCY, async (result) => {
+      recordMetrics(result, invocation);
+      const message = clusterReport(result, monitor);
+      if (message) await notifier.send(message, { remainingTimeMs: invocation.remainingTimeMs() });
+    });
+    return { clusters: results };
+  },
+});
 
-async function checkCluster(cluster: string, monitor: MonitorSettings, now: Date): Promise<ClusterResult> {
+async function checkCluster(cluster: string, settings: Settings, now: Date): Promise<ClusterResult> {
+  const { monitor } = settings;
   const log = logger.createChild({ persistentLogAttributes: { cluster } });
   const errors: string[] = [];
 
   // 1. Read the cluster. Any failure here ends this cluster's run before the store is touched.
   const instances = await readInstances(cluster, monitor.treatImpairedAsFailed);
-  const failures = await failureStore();
+  const failures = await failureStore(settings.store);
   const stored = await failures.load(cluster);
   const assessment = assessCluster(instances, stored, monitor, now);
   log.info('checked cluster', {
@@ -232,9 +229,11 @@ async function readInstances(cluster: string, withHealth: boolean): Promise<Inst
 
 async function groupsOf(instanceIds: readonly string[]): Promise<Map<string, GroupMembership>> {
   const groups = new Map<string, GroupMembership>();
+  if (instanceIds.length === 0) return groups;
+  const { sdk, client } = await autoscaling();
   for (const batch of chunk(instanceIds, DESCRIBE_BATCH_MAX.DescribeAutoScalingInstances)) {
     const found = await paginate(
-      (NextToken) => autoscaling.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: batch, MaxRecords: batch.length, NextToken })),
+      (NextToken) => client.send(new sdk.DescribeAutoScalingInstancesCommand({ InstanceIds: batch, MaxRecords: batch.length, NextToken })),
       (page) => page.AutoScalingInstances,
       (page) => page.NextToken,
     );
@@ -249,36 +248,36 @@ async function groupsOf(instanceIds: readonly string[]): Promise<Map<string, Gro
 
 async function carryOut(step: Extract<PlannedStep, { kind: 'replace' }>): Promise<void> {
   const InstanceId = step.instance.ec2InstanceId!;
+  if (step.action === 'NOTIFY_ONLY') return;
+  const terminate = async () => {
+    const { sdk, client } = await ec2();
+    await client.send(new sdk.TerminateInstancesCommand({ InstanceIds: [InstanceId] }));
+  };
+  if (!step.group) return terminate(); // a standalone instance can only be terminated
+  const { sdk, client } = await autoscaling();
   switch (step.action) {
-    case 'NOTIFY_ONLY':
-      return;
     case 'SET_UNHEALTHY':
-      await autoscaling.send(new SetInstanceHealthCommand({ InstanceId, HealthStatus: 'Unhealthy', ShouldRespectGracePeriod: false }));
+      await client.send(new sdk.SetInstanceHealthCommand({ InstanceId, HealthStatus: 'Unhealthy', ShouldRespectGracePeriod: false }));
       return;
     case 'TERMINATE':
-      if (step.group) {
-        await autoscaling.send(new TerminateInstanceInAutoScalingGroupCommand({ InstanceId, ShouldDecrementDesiredCapacity: false }));
-      } else {
-        await ec2.send(new TerminateInstancesCommand({ InstanceIds: [InstanceId] }));
-      }
+      await client.send(new sdk.TerminateInstanceInAutoScalingGroupCommand({ InstanceId, ShouldDecrementDesiredCapacity: false }));
       return;
     case 'DETACH_AND_TERMINATE':
-      await autoscaling.send(new DetachInstancesCommand({
+      await client.send(new sdk.DetachInstancesCommand({
         AutoScalingGroupName: step.group,
         InstanceIds: [InstanceId],
         ShouldDecrementDesiredCapacity: false,
       }));
-      await ec2.send(new TerminateInstancesCommand({ InstanceIds: [InstanceId] }));
+      await terminate();
       return;
   }
 }
 
-function publishMetrics(result: ClusterResult): void {
-  const metric = createMetrics(SERVICE, { ClusterName: result.cluster });
+function recordMetrics(result: ClusterResult, invocation: Invocation<Settings>): void {
+  const metric = invocation.metrics({ ClusterName: result.cluster });
   // A cluster that could not be read has no count to report: leave the metric out rather than publish 0.
   if (result.assessment) metric.addMetric('DisconnectedAgents', MetricUnit.Count, result.assessment.failing.length);
   metric.addMetric('ReplacementsRequested', MetricUnit.Count, result.done.filter((s) => s.kind === 'replace' && s.action !== 'NOTIFY_ONLY').length);
   metric.addMetric('OutageGuardTrips', MetricUnit.Count, result.assessment?.outage ? 1 : 0);
   metric.addMetric('Errors', MetricUnit.Count, result.errors.length);
-  metric.publishStoredMetrics();
 }

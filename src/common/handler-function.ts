@@ -7,21 +7,27 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { METRICS_NAMESPACE } from './names';
 
 /** Where the build puts the prebuilt handler bundles: `<package root>/assets/<handler>/index.js`. */
 export const ASSETS_DIR = path.join(__dirname, '..', '..', 'assets');
 
-/** CloudWatch namespace of every metric this library's handlers publish. */
-export const METRICS_NAMESPACE = 'CdkEcsOps';
 
+/**
+ * Every handler the package ships: `lambda/<name>` is bundled into `assets/<name>`, and one construct uses it.
+ * (test/common/bundles.test.ts checks all three agree.)
+ */
+export const HANDLER_BUNDLES = ['ecs-agent-monitor'] as const;
+export type HandlerBundle = typeof HANDLER_BUNDLES[number];
 
 export interface HandlerFunctionProps {
-  /** Folder of the prebuilt bundle under `assets/`, e.g. `ecs-agent-monitor`. */
-  readonly bundle: string;
+  /**
+   * The prebuilt bundle under `assets/`. It is also the Powertools service name: the `service` key of
+   * every log line and metric of the function.
+   */
+  readonly bundle: HandlerBundle;
   /** Shown in the Lambda console. */
   readonly description: string;
-  /** Powertools service name: the `service` key of every log line and metric. */
-  readonly serviceName: string;
   readonly memorySize: number;
   readonly timeout: Duration;
   readonly environment?: { [key: string]: string };
@@ -93,7 +99,7 @@ export function createHandlerFunction(scope: Construct, id: string, props: Handl
     vpcSubnets: props.vpcSubnets,
     securityGroups: props.securityGroups,
     environment: {
-      POWERTOOLS_SERVICE_NAME: props.serviceName,
+      POWERTOOLS_SERVICE_NAME: props.bundle,
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       POWERTOOLS_LOG_LEVEL: 'INFO',
       ...props.environment,

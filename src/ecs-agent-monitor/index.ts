@@ -10,7 +10,8 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { FailureStore } from './failure-store';
-import { createHandlerFunction, METRICS_NAMESPACE } from '../common/handler-function';
+import { HandlerBundle, createHandlerFunction } from '../common/handler-function';
+import { METRICS_NAMESPACE } from '../common/names';
 import { NotificationChannel, bindNotificationChannels } from '../common/notification-channel';
 
 export * from './failure-store';
@@ -151,7 +152,8 @@ const DEFAULTS = {
   schedulePeriod: Duration.minutes(5),
 };
 
-const SERVICE_NAME = 'ecs-agent-monitor';
+/** The handler bundle, which is also the `service` dimension of its metrics. */
+const SERVICE_NAME = 'ecs-agent-monitor' satisfies HandlerBundle;
 
 /**
  * Finds ECS container instances whose agent stays disconnected and has their Auto Scaling group replace them.
@@ -199,9 +201,8 @@ export class EcsAgentMonitor extends Construct implements iam.IGrantable {
     this.table = store.table;
 
     const fn = createHandlerFunction(this, 'Function', {
-      bundle: 'ecs-agent-monitor',
+      bundle: SERVICE_NAME,
       description: `cdk-ecs-ops EcsAgentMonitor: replaces ECS container instances whose agent stays disconnected (${action})`,
-      serviceName: SERVICE_NAME,
       memorySize: 256,
       timeout: Duration.minutes(2),
       logRetention: props.logRetention,
@@ -270,12 +271,21 @@ export class EcsAgentMonitor extends Construct implements iam.IGrantable {
   }
 
   /**
-   * Errors met while checking or replacing (Sum per period).
+   * Errors met while checking or replacing, and runs that failed as a whole (Sum per period).
    *
-   * @param cluster one of the monitored clusters; @default - the sum over every monitored cluster
+   * @param cluster one of the monitored clusters (its errors only); @default - every cluster's errors and failed runs
    */
   public metricErrors(cluster?: ecs.ICluster, props?: cloudwatch.MetricOptions): cloudwatch.IMetric {
-    return this.clusterMetric('Errors', 'Sum', cluster, props);
+    if (cluster) return this.clusterMetric('Errors', 'Sum', cluster, props);
+    // A run that fails as a whole (a bad configuration, a crash) publishes Errors without a cluster.
+    const failedRuns = this.metric('Errors', 'Sum', { service: SERVICE_NAME }, props);
+    return this.sum('Errors', [...this.clusters.map((c) => this.clusterMetric('Errors', 'Sum', c, props)), failedRuns], props);
+  }
+
+  private metric(
+    metricName: string, statistic: string, dimensionsMap: Record<string, string>, props: cloudwatch.MetricOptions = {},
+  ): cloudwatch.Metric {
+    return new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap, statistic, period: this.metricPeriod, ...props });
   }
 
   private clusterMetric(
@@ -284,23 +294,21 @@ export class EcsAgentMonitor extends Construct implements iam.IGrantable {
     cluster: ecs.ICluster | undefined,
     props: cloudwatch.MetricOptions = {},
   ): cloudwatch.IMetric {
-    const one = (c: ecs.ICluster) => new cloudwatch.Metric({
-      namespace: METRICS_NAMESPACE,
-      metricName,
-      dimensionsMap: { service: SERVICE_NAME, ClusterName: c.clusterName },
-      statistic,
-      period: this.metricPeriod,
-      ...props,
-    });
+    const one = (c: ecs.ICluster) => this.metric(metricName, statistic, { service: SERVICE_NAME, ClusterName: c.clusterName }, props);
     if (cluster) {
       if (!this.clusters.includes(cluster)) {
         throw new Error(`${metricName} metric: cluster ${cluster.node.path} is not one of this monitor's clusters`);
       }
       return one(cluster);
     }
-    if (this.clusters.length === 1) return one(this.clusters[0]);
+    return this.sum(metricName, this.clusters.map(one), props);
+  }
+
+  /** One metric as it is; several summed, a period without data counting as 0. */
+  private sum(metricName: string, metrics: cloudwatch.IMetric[], props: cloudwatch.MetricOptions = {}): cloudwatch.IMetric {
+    if (metrics.length === 1) return metrics[0];
     const usingMetrics: Record<string, cloudwatch.IMetric> = {};
-    this.clusters.forEach((c, i) => { usingMetrics[`m${i}`] = one(c); });
+    metrics.forEach((m, i) => { usingMetrics[`m${i}`] = m; });
     return new cloudwatch.MathExpression({
       expression: Object.keys(usingMetrics).map((k) => `FILL(${k}, 0)`).join(' + '),
       usingMetrics,

@@ -217,6 +217,10 @@ describe('EcsAgentMonitor', () => {
     const one = stack.resolve((monitor.metricReplacements(cluster) as any).dimensions);
     expect(one).toEqual({ service: 'ecs-agent-monitor', ClusterName: 'prod' });
     expect((monitor.metricDisconnectedAgents() as any).expression).toBe('FILL(m0, 0) + FILL(m1, 0)');
+    // Errors also counts runs that failed as a whole, published without a cluster dimension.
+    const errors = monitor.metricErrors() as any;
+    expect(errors.expression).toBe('FILL(m0, 0) + FILL(m1, 0) + FILL(m2, 0)');
+    expect(stack.resolve(errors.usingMetrics.m2.dimensions)).toEqual({ service: 'ecs-agent-monitor' });
     expect(() => monitor.metricErrors(ecs.Cluster.fromClusterArn(stack, 'X', 'arn:aws:ecs:us-east-1:123456789012:cluster/x'))).toThrow(/not one of this monitor's clusters/);
     expect(other).toBeDefined();
   });

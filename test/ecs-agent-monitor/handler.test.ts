@@ -809,3 +809,44 @@ describe('metrics', () => {
     });
   });
 });
+
+describe('logs', () => {
+  test('every log line of a run carries the Lambda request id, the store\'s and the notifier\'s included', async () => {
+    // Prepare: the store fails its updates, so the store logs an error of its own
+    const [a] = clusterWithGroup('prod', 4);
+    disconnect(a);
+    const handler = monitor();
+    table.startOutage({ commands: ['UpdateItem'] });
+    stdout.clear();
+
+    // Act
+    await handler({}, { awsRequestId: 'c0ffee00-run-1', getRemainingTimeInMillis: () => 60_000 });
+
+    // Assess
+    const logs = stdout.json().filter((l) => !l._aws);
+    expect(logs.map((l) => l.message)).toEqual(expect.arrayContaining([
+      'checked cluster',
+      'Could not increment the failure count; the instance is left unconfirmed',
+      'Notification delivered',
+    ]));
+    expect(logs.filter((l) => l.function_request_id !== 'c0ffee00-run-1')).toEqual([]);
+  });
+
+  test('a run that fails as a whole logs one structured error and publishes an Errors metric without a cluster', async () => {
+    // Prepare
+    const { handler } = loadMonitor({ CLUSTERS: 'prod', FAILURE_STORE: 'dynamodb' });
+    stdout.clear();
+
+    // Act
+    await handler({}, { awsRequestId: 'c0ffee00-run-2', getRemainingTimeInMillis: () => 60_000 }).catch(() => undefined);
+
+    // Assess
+    expect(stdout.json().filter((l) => l.level === 'ERROR')).toEqual([expect.objectContaining({
+      message: 'invalid function configuration; nothing was done',
+      function_request_id: 'c0ffee00-run-2',
+      problems: [expect.stringMatching(/^FAILURE_TABLE_NAME is required/)],
+    })]);
+    expect(stdout.emf()).toEqual([expect.objectContaining({ service: 'ecs-agent-monitor', Errors: 1 })]);
+    expect(stdout.emf()[0]).not.toHaveProperty('ClusterName');
+  });
+});

@@ -1,4 +1,3 @@
-import { Logger } from '@aws-lambda-powertools/logger';
 import {
   AttributeValue,
   BatchWriteItemCommand,
@@ -10,16 +9,16 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { chunk, distinct, errorMessage, settleWithConcurrency } from './concurrency';
 import { FailureStoreIncrementError } from './errors';
-import { FailureStore } from './types';
+import { DEFAULT_FAILURE_TTL_SECONDS, FailureStore } from './types';
+import { CLIENT_CONFIG } from '../../common/aws';
+import { logger } from '../../common/powertools';
 
-/** Default time after the last increment at which a count expires: 24 hours. */
-export const DEFAULT_FAILURE_TTL_SECONDS = 24 * 60 * 60;
+export { DEFAULT_FAILURE_TTL_SECONDS };
 
 /** BatchWriteItem accepts at most 25 requests. */
 const BATCH_WRITE_MAX = 25;
 
-const logger = new Logger({ serviceName: 'ecs-agent-monitor' });
-const defaultClient = new DynamoDBClient({ retryMode: 'adaptive' });
+const defaultClient = new DynamoDBClient(CLIENT_CONFIG);
 
 /** Options of {@link DynamoDbFailureStore}. */
 export interface DynamoDbFailureStoreOptions {

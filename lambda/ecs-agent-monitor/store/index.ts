@@ -1,16 +1,15 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { DynamoDbFailureStore } from './dynamodb';
-import { RedisFailureStore, resolveRedisEndpoint } from './redis';
-import { FailureStore } from './types';
+/**
+ * The failure store the function is configured with. Only the configured kind is loaded: the DynamoDB store
+ * and its client, or the Redis store with ioredis (and ElastiCache and Secrets Manager when it needs them),
+ * each a chunk of its own in the bundle.
+ */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { ElastiCacheClient } from '@aws-sdk/client-elasticache';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { FailureStore } from './types';
+import { ConfigError } from '../../common/config';
 
 export type { FailureStore } from './types';
-export { FailureStoreIncrementError } from './errors';
-export { DynamoDbFailureStore, DEFAULT_FAILURE_TTL_SECONDS } from './dynamodb';
-export type { DynamoDbFailureStoreOptions } from './dynamodb';
-export { RedisFailureStore, resolveRedisEndpoint, redisClientOptions, DEFAULT_REDIS_KEY_PREFIX, DEFAULT_REDIS_PORT } from './redis';
-export type { RedisFailureStoreOptions, RedisEndpoint, RedisEndpointQuery } from './redis';
 
 /** Failure counts in a DynamoDB table. */
 export interface DynamoDbFailureStoreConfig {
@@ -125,9 +124,7 @@ export function parseFailureStoreConfig(env: Readonly<Record<string, string | un
   } else {
     problems.push(`FAILURE_STORE must be "dynamodb" or "redis", got ${JSON.stringify(env.FAILURE_STORE)}`);
   }
-  if (problems.length > 0 || !config) {
-    throw new Error(`Invalid failure store configuration:\n- ${problems.join('\n- ')}`);
-  }
+  if (problems.length > 0 || !config) throw new ConfigError(problems);
   return config;
 }
 
@@ -139,68 +136,9 @@ export function parseFailureStoreConfig(env: Readonly<Record<string, string | un
  */
 export async function createFailureStore(config: FailureStoreConfig, clients: FailureStoreClients = {}): Promise<FailureStore> {
   if (config.kind === 'dynamodb') {
+    const { DynamoDbFailureStore } = await import('./dynamodb.js');
     return new DynamoDbFailureStore({ tableName: config.tableName, ttlSeconds: config.ttlSeconds, client: clients.dynamoDb });
   }
-  const endpoint = await resolveRedisEndpoint(config, clients.elastiCache);
-  if (endpoint.authTokenEnabled && !config.authSecretArn) {
-    throw new Error(`ElastiCache replication group ${config.replicationGroupId} requires an AUTH token, ` +
-      'but REDIS_AUTH_SECRET_ARN is not set');
-  }
-  const auth = config.authSecretArn ? await resolveRedisAuth(config.authSecretArn, clients.secretsManager) : undefined;
-  return new RedisFailureStore({
-    host: endpoint.host,
-    port: endpoint.port,
-    tls: config.tls ?? endpoint.tls ?? false,
-    username: config.username ?? auth?.username,
-    password: auth?.password,
-    keyPrefix: config.keyPrefix,
-    ttlSeconds: config.ttlSeconds,
-  });
-}
-
-interface RedisAuth {
-  readonly password: string;
-  readonly username?: string;
-}
-
-const secretsManager = new SecretsManagerClient({ retryMode: 'adaptive' });
-const authCache = new Map<string, Promise<RedisAuth>>();
-
-/** The AUTH token in a secret, fetched once per container (a failure is not cached). */
-function resolveRedisAuth(secretArn: string, client: SecretsManagerClient = secretsManager): Promise<RedisAuth> {
-  let cached = authCache.get(secretArn);
-  if (!cached) {
-    cached = fetchRedisAuth(secretArn, client);
-    authCache.set(secretArn, cached);
-    cached.catch(() => authCache.delete(secretArn));
-  }
-  return cached;
-}
-
-async function fetchRedisAuth(secretArn: string, client: SecretsManagerClient): Promise<RedisAuth> {
-  let secret: string | undefined;
-  try {
-    secret = (await client.send(new GetSecretValueCommand({ SecretId: secretArn }))).SecretString;
-  } catch (err) {
-    // The SDK error names the secret and the reason, never its value.
-    throw new Error(`could not read the Redis AUTH secret ${secretArn}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-  }
-  if (!secret) {
-    throw new Error(`the Redis AUTH secret ${secretArn} has no SecretString`);
-  }
-  if (secret.trimStart().startsWith('{')) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(secret);
-    } catch {
-      throw new Error(`the Redis AUTH secret ${secretArn} looks like JSON but does not parse`); // no value in the message
-    }
-    const fields = parsed as Record<string, unknown>;
-    const password = fields.password ?? fields.authToken ?? fields.token;
-    if (typeof password !== 'string' || !password) {
-      throw new Error(`the Redis AUTH secret ${secretArn} is JSON without a string "password" (or "authToken") field`);
-    }
-    return { password, username: typeof fields.username === 'string' ? fields.username : undefined };
-  }
-  return { password: secret };
+  const { connectRedisFailureStore } = await import('./redis.js');
+  return connectRedisFailureStore(config, clients);
 }

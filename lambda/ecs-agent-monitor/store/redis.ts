@@ -1,24 +1,20 @@
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
-import { Logger } from '@aws-lambda-powertools/logger';
-import {
-  DescribeReplicationGroupsCommand,
-  ElastiCacheClient,
-  ReplicationGroupNotFoundFault,
-} from '@aws-sdk/client-elasticache';
+import type { ElastiCacheClient } from '@aws-sdk/client-elasticache';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import Redis, { RedisOptions } from 'ioredis';
 import { distinct, errorMessage } from './concurrency';
-import { DEFAULT_FAILURE_TTL_SECONDS } from './dynamodb';
 import { FailureStoreIncrementError } from './errors';
-import { FailureStore } from './types';
+import type { FailureStoreClients, RedisFailureStoreConfig } from './index';
+import { DEFAULT_FAILURE_TTL_SECONDS, FailureStore } from './types';
+import { CLIENT_CONFIG, lazy } from '../../common/aws';
+import { logger } from '../../common/powertools';
 
 /** Default prefix of the per-cluster hash key. */
 export const DEFAULT_REDIS_KEY_PREFIX = 'ecs-agent-monitor';
 /** Default Redis port. */
 export const DEFAULT_REDIS_PORT = 6379;
-
-const logger = new Logger({ serviceName: 'ecs-agent-monitor' });
 
 /** Options of {@link RedisFailureStore}. */
 export interface RedisFailureStoreOptions {
@@ -376,7 +372,11 @@ export interface RedisEndpoint {
   readonly authTokenEnabled?: boolean;
 }
 
-const elastiCache = new ElastiCacheClient({ retryMode: 'adaptive' });
+/** ElastiCache is needed only to look up a replication group: its client loads on first use. */
+const elastiCache = lazy(async () => {
+  const sdk = await import('@aws-sdk/client-elasticache');
+  return { sdk, client: new sdk.ElastiCacheClient(CLIENT_CONFIG) };
+});
 const endpointCache = new Map<string, Promise<RedisEndpoint>>();
 
 /**
@@ -385,7 +385,7 @@ const endpointCache = new Map<string, Promise<RedisEndpoint>>();
  * being created is looked up again on the next run) and its primary endpoint is used, with TLS when the
  * group has in-transit encryption. Cluster mode enabled groups are rejected.
  */
-export function resolveRedisEndpoint(query: RedisEndpointQuery, client: ElastiCacheClient = elastiCache): Promise<RedisEndpoint> {
+export function resolveRedisEndpoint(query: RedisEndpointQuery, client?: ElastiCacheClient): Promise<RedisEndpoint> {
   if (query.host) {
     return Promise.resolve({ host: query.host, port: query.port ?? DEFAULT_REDIS_PORT });
   }
@@ -402,13 +402,15 @@ export function resolveRedisEndpoint(query: RedisEndpointQuery, client: ElastiCa
   return cached;
 }
 
-async function describeEndpoint(groupId: string, portOverride: number | undefined, client: ElastiCacheClient): Promise<RedisEndpoint> {
+async function describeEndpoint(groupId: string, portOverride: number | undefined, given: ElastiCacheClient | undefined): Promise<RedisEndpoint> {
+  const { sdk, client: moduleClient } = await elastiCache();
+  const client = given ?? moduleClient;
   let group;
   try {
-    const result = await client.send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: groupId }));
+    const result = await client.send(new sdk.DescribeReplicationGroupsCommand({ ReplicationGroupId: groupId }));
     group = result.ReplicationGroups?.find((g) => g.ReplicationGroupId === groupId) ?? result.ReplicationGroups?.[0];
   } catch (err) {
-    if (err instanceof ReplicationGroupNotFoundFault) {
+    if (err instanceof sdk.ReplicationGroupNotFoundFault) {
       throw new Error(`ElastiCache replication group ${groupId} not found (check REDIS_REPLICATION_GROUP_ID and the region)`, { cause: err });
     }
     throw new Error(`could not describe ElastiCache replication group ${groupId}: ${errorMessage(err)}`, { cause: err });
@@ -432,4 +434,74 @@ async function describeEndpoint(groupId: string, portOverride: number | undefine
     tls: group.TransitEncryptionEnabled ?? false,
     authTokenEnabled: group.AuthTokenEnabled ?? false,
   };
+}
+
+/** Resolves the endpoint and the AUTH token of a configuration and returns a store connected lazily. */
+export async function connectRedisFailureStore(config: RedisFailureStoreConfig, clients: FailureStoreClients = {}): Promise<RedisFailureStore> {
+  const endpoint = await resolveRedisEndpoint(config, clients.elastiCache);
+  if (endpoint.authTokenEnabled && !config.authSecretArn) {
+    throw new Error(`ElastiCache replication group ${config.replicationGroupId} requires an AUTH token, ` +
+      'but REDIS_AUTH_SECRET_ARN is not set');
+  }
+  const auth = config.authSecretArn ? await resolveRedisAuth(config.authSecretArn, clients.secretsManager) : undefined;
+  return new RedisFailureStore({
+    host: endpoint.host,
+    port: endpoint.port,
+    tls: config.tls ?? endpoint.tls ?? false,
+    username: config.username ?? auth?.username,
+    password: auth?.password,
+    keyPrefix: config.keyPrefix,
+    ttlSeconds: config.ttlSeconds,
+  });
+}
+
+interface RedisAuth {
+  readonly password: string;
+  readonly username?: string;
+}
+
+const secretsManager = lazy(async () => {
+  const sdk = await import('@aws-sdk/client-secrets-manager');
+  return { sdk, client: new sdk.SecretsManagerClient(CLIENT_CONFIG) };
+});
+const authCache = new Map<string, Promise<RedisAuth>>();
+
+/** The AUTH token in a secret, fetched once per container (a failure is not cached). */
+function resolveRedisAuth(secretArn: string, client?: SecretsManagerClient): Promise<RedisAuth> {
+  let cached = authCache.get(secretArn);
+  if (!cached) {
+    cached = fetchRedisAuth(secretArn, client);
+    authCache.set(secretArn, cached);
+    cached.catch(() => authCache.delete(secretArn));
+  }
+  return cached;
+}
+
+async function fetchRedisAuth(secretArn: string, given: SecretsManagerClient | undefined): Promise<RedisAuth> {
+  const { sdk, client: moduleClient } = await secretsManager();
+  let secret: string | undefined;
+  try {
+    secret = (await (given ?? moduleClient).send(new sdk.GetSecretValueCommand({ SecretId: secretArn }))).SecretString;
+  } catch (err) {
+    // The SDK error names the secret and the reason, never its value.
+    throw new Error(`could not read the Redis AUTH secret ${secretArn}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+  if (!secret) {
+    throw new Error(`the Redis AUTH secret ${secretArn} has no SecretString`);
+  }
+  if (secret.trimStart().startsWith('{')) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(secret);
+    } catch {
+      throw new Error(`the Redis AUTH secret ${secretArn} looks like JSON but does not parse`); // no value in the message
+    }
+    const fields = parsed as Record<string, unknown>;
+    const password = fields.password ?? fields.authToken ?? fields.token;
+    if (typeof password !== 'string' || !password) {
+      throw new Error(`the Redis AUTH secret ${secretArn} is JSON without a string "password" (or "authToken") field`);
+    }
+    return { password, username: typeof fields.username === 'string' ? fields.username : undefined };
+  }
+  return { password: secret };
 }

@@ -1,3 +1,6 @@
+/** Default time after the last increment at which a count expires: 24 hours. */
+export const DEFAULT_FAILURE_TTL_SECONDS = 24 * 60 * 60;
+
 /**
  * Where the agent monitor keeps each container instance's count of consecutive failed checks.
  *

@@ -1,12 +1,9 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
-import {
-  createFailureStore,
-  DynamoDbFailureStore,
-  parseFailureStoreConfig,
-  RedisFailureStore,
-} from '../../../lambda/ecs-agent-monitor/store';
+import { createFailureStore, parseFailureStoreConfig } from '../../../lambda/ecs-agent-monitor/store';
+import { DynamoDbFailureStore } from '../../../lambda/ecs-agent-monitor/store/dynamodb';
+import { RedisFailureStore } from '../../../lambda/ecs-agent-monitor/store/redis';
 
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:redis-auth-AbCdEf';
 
@@ -93,7 +90,7 @@ describe('parseFailureStoreConfig', () => {
 
   test('reports every problem at once', () => {
     const act = () => parseFailureStoreConfig({ FAILURE_STORE: 'redis', REDIS_PORT: 'x', REDIS_TLS: '1', FAILURE_TTL_SECONDS: 'y' });
-    expect(act).toThrow(/^Invalid failure store configuration:\n- FAILURE_TTL_SECONDS .*\n- REDIS_HOST or REDIS_REPLICATION_GROUP_ID .*\n- REDIS_PORT .*\n- REDIS_TLS .*$/);
+    expect(act).toThrow(/^Invalid function configuration:\n- FAILURE_TTL_SECONDS .*\n- REDIS_HOST or REDIS_REPLICATION_GROUP_ID .*\n- REDIS_PORT .*\n- REDIS_TLS .*$/);
   });
 });
 

@@ -2,7 +2,7 @@
  * Loading the agent monitor handler with a configuration, a clock, and capture of its stdout (logs and EMF).
  *
  * The handler reads its environment once per module, so each configuration needs a fresh copy of the
- * module: `loadMonitor(env)` loads one with `jest.isolateModules`. An isolated registry also reloads
+ * module: `loadMonitor(env)` loads one in a fresh module registry (`jest.resetModules`), which also reloads
  * node_modules, so the test file must share the AWS SDK client packages across registries (otherwise the
  * handler's clients are other classes than the ones the fakes mock). Put this at the top of the test file:
  *
@@ -40,15 +40,14 @@ export function loadMonitor(env: Record<string, string | undefined>): LoadedMoni
   for (const [name, value] of Object.entries(env)) {
     if (value !== undefined) process.env[name] = value;
   }
-  let loaded: LoadedMonitor | undefined;
-  jest.isolateModules(() => {
-    /* eslint-disable @typescript-eslint/no-require-imports */
-    const handlerModule = require('../../../lambda/ecs-agent-monitor');
-    const configModule = require('../../../lambda/common/config');
-    /* eslint-enable @typescript-eslint/no-require-imports */
-    loaded = { handler: handlerModule.handler, ConfigError: configModule.ConfigError };
-  });
-  return loaded!;
+  // A fresh registry rather than jest.isolateModules: modules the handler imports later, on first use
+  // (the store, the Auto Scaling and EC2 clients), then come from the same registry as the handler.
+  jest.resetModules();
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const handlerModule = require('../../../lambda/ecs-agent-monitor');
+  const configModule = require('../../../lambda/common/config');
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  return { handler: handlerModule.handler, ConfigError: configModule.ConfigError };
 }
 
 /**

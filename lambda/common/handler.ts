@@ -1,0 +1,112 @@
+/**
+ * The one wrapper every handler uses, so each handler is its decisions and its AWS calls, nothing else.
+ *
+ * ```ts
+ * export const handler = lambdaHandler({
+ *   service: 'ecs-agent-monitor',
+ *   config: () => readConfig({ CLUSTERS: env.list({ minItems: 1 }) }),
+ *   run: async (event: ScheduledEvent, { config, logger, metrics }) => { ... },
+ * });
+ * ```
+ *
+ * - The configuration is read once per container (the first invocation), with every problem reported
+ *   together; a bad configuration fails every invocation with the same `ConfigError`.
+ * - The Lambda request id is on every log line of the shared `logger` and of loggers created from it
+ *   during the invocation.
+ * - Metrics buffers taken from `metrics()` are flushed when the invocation ends, even when it fails.
+ * - A failed invocation logs one structured error and publishes `Errors` = 1 (dimension `service` only),
+ *   then fails, so Lambda counts it too.
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import type { Context } from 'aws-lambda';
+import { describeError } from './aws';
+import { ConfigError, once } from './config';
+import { MetricUnit, createMetrics, logger } from './powertools';
+
+/** What `run` gets besides the event. */
+export interface Invocation<C> {
+  /** The configuration, read once per container. */
+  readonly config: C;
+  /** The shared logger; its lines carry the request id. */
+  readonly logger: Logger;
+  /** The Lambda context (a stand-in with a request id when the handler is called without one). */
+  readonly context: Context;
+  /**
+   * A metrics buffer with these dimensions besides `service` (one buffer per dimension set, e.g. per cluster),
+   * flushed when the invocation ends. Without dimensions: the invocation's own buffer.
+   */
+  metrics(dimensions?: Record<string, string>): Metrics;
+  /** Milliseconds left before Lambda stops the invocation (undefined outside Lambda). */
+  remainingTimeMs(): number | undefined;
+}
+
+export interface HandlerOptions<E, R, C> {
+  /** Powertools service name used when `POWERTOOLS_SERVICE_NAME` is not set. */
+  readonly service: string;
+  /** Reads and checks the configuration; throw a `ConfigError` listing every problem. Called once per container. */
+  readonly config: () => C;
+  readonly run: (event: E, invocation: Invocation<C>) => Promise<R>;
+}
+
+/** The metric a failed invocation publishes; the constructs' `metricErrors()` include it. */
+export const ERRORS_METRIC = 'Errors';
+
+/** Wraps `run` in the configuration, logging and metrics every handler of this library shares. */
+export function lambdaHandler<E, R, C>(options: HandlerOptions<E, R, C>): (event: E, context?: Context) => Promise<R> {
+  const config = once(options.config);
+  return async (event: E, context?: Context): Promise<R> => {
+    const ctx = context ?? localContext();
+    logger.addContext(ctx);
+    const buffers = new Map<string, Metrics>();
+    const metrics = (dimensions: Record<string, string> = {}): Metrics => {
+      const key = JSON.stringify(Object.entries(dimensions).sort());
+      let buffer = buffers.get(key);
+      if (!buffer) {
+        buffer = createMetrics(options.service, dimensions);
+        buffers.set(key, buffer);
+      }
+      return buffer;
+    };
+    try {
+      return await options.run(event, {
+        config: config(),
+        logger,
+        context: ctx,
+        metrics,
+        remainingTimeMs: () => (context ? context.getRemainingTimeInMillis() : undefined),
+      });
+    } catch (error) {
+      logger.error(error instanceof ConfigError ? 'invalid function configuration; nothing was done' : 'invocation failed', {
+        error: describeError(error),
+        ...(error instanceof ConfigError ? { problems: error.problems } : {}),
+      });
+      metrics().addMetric(ERRORS_METRIC, MetricUnit.Count, 1);
+      throw error;
+    } finally {
+      for (const buffer of buffers.values()) {
+        if (buffer.hasStoredMetrics()) buffer.publishStoredMetrics();
+      }
+      logger.resetKeys();
+    }
+  };
+}
+
+/** A context for a call outside Lambda (a test, a local run): a request id, no deadline. */
+function localContext(): Context {
+  const id = `local-${Date.now().toString(36)}`;
+  return {
+    awsRequestId: id,
+    functionName: process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'local',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: '',
+    memoryLimitInMB: process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? '',
+    logGroupName: '',
+    logStreamName: '',
+    callbackWaitsForEmptyEventLoop: false,
+    getRemainingTimeInMillis: () => Number.MAX_SAFE_INTEGER,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
