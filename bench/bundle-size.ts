@@ -27,9 +27,8 @@ function topPackages(meta: Metafile, count = 6): string {
 }
 
 async function measure(label: string, entry: string): Promise<void> {
-  const outfile = path.join(out, label, 'index.js');
-  const result = await build(handlerBuildOptions(entry, outfile));
-  const bytes = fs.statSync(outfile).size;
+  const result = await build(handlerBuildOptions(entry, path.join(out, label)));
+  const bytes = Object.entries(result.metafile!.outputs).filter(([f]) => f.endsWith('.mjs')).reduce((sum, [, o]) => sum + o.bytes, 0);
   console.log(`${label.padEnd(24)} ${(bytes / 1024).toFixed(1).padStart(8)} KiB   ${topPackages(result.metafile!)}`);
 }
 

@@ -1,7 +1,11 @@
 /**
- * Bundles every handler `lambda/<name>/index.ts` into `assets/<name>/index.js` (CommonJS, minified,
- * for the Node.js 24 Lambda runtime), with the AWS SDK v3 clients bundled at the versions pinned in
- * package-lock.json. The assets folder ships in the npm package, so a user's synth never bundles.
+ * Bundles every handler `lambda/<name>/index.ts` into `assets/<name>/` for the Node.js 24 Lambda runtime:
+ * an ES module `index.mjs` (the runtime's `index.handler` finds it) plus the chunks it loads, minified, with
+ * the AWS SDK v3 clients bundled at the versions pinned in package-lock.json. The assets folder ships in the
+ * npm package, so a user's synth never bundles.
+ *
+ * Code splitting keeps a cold start small: a module a handler loads with `import()` (a client that only some
+ * runs need, the failure store that is not configured) becomes a chunk of its own, read only when used.
  *
  * Usage: ts-node scripts/bundle-handlers.ts [--sourcemap] [--metafile]  (metafiles go to .tmp/)
  */
@@ -15,16 +19,29 @@ const assetsDir = path.join(root, 'assets');
 const withSourcemap = process.argv.includes('--sourcemap');
 const withMetafile = process.argv.includes('--metafile');
 
-/** The esbuild options every handler bundle is built with (also used by bench/bundle-size.ts). */
-export function handlerBuildOptions(entry: string, outfile: string, sourcemap = false): BuildOptions {
+/** The file the Lambda runtime loads for `index.handler`. */
+export const ENTRY_FILE = 'index.mjs';
+
+/**
+ * CommonJS dependencies (ioredis, parts of the SDK) call `require()` for Node.js built-ins, which an ES module
+ * does not have: every output file starts by making one.
+ */
+const REQUIRE_SHIM = "import { createRequire as __cdkEcsOpsCreateRequire } from 'node:module'; const require = __cdkEcsOpsCreateRequire(import.meta.url);";
+
+/** The esbuild options every handler bundle is built with (also used by the benchmarks and tests). */
+export function handlerBuildOptions(entry: string, outdir: string, sourcemap = false): BuildOptions {
   return {
-    entryPoints: [entry],
-    outfile,
+    entryPoints: { index: entry },
+    outdir,
     bundle: true,
     minify: true,
     platform: 'node',
     target: 'node24',
-    format: 'cjs',
+    format: 'esm',
+    splitting: true,
+    outExtension: { '.js': '.mjs' },
+    chunkNames: 'chunks/[name]-[hash]',
+    banner: { js: REQUIRE_SHIM },
     // Bundle everything, the AWS SDK included: the runtime's copy is not pinned and changes under users.
     external: [],
     mainFields: ['module', 'main'],
@@ -36,22 +53,34 @@ export function handlerBuildOptions(entry: string, outfile: string, sourcemap = 
   };
 }
 
-async function main(): Promise<void> {
-  const handlers = fs.readdirSync(lambdaDir)
+/** The handlers to bundle: every `lambda/<name>/index.ts` but `common`. */
+export function handlerNames(): string[] {
+  return fs.readdirSync(lambdaDir)
     .filter((name) => name !== 'common' && fs.existsSync(path.join(lambdaDir, name, 'index.ts')));
+}
+
+async function main(): Promise<void> {
+  const handlers = handlerNames();
   if (handlers.length === 0) throw new Error(`no handler found: expected lambda/<name>/index.ts under ${lambdaDir}`);
 
   fs.rmSync(assetsDir, { recursive: true, force: true });
   for (const name of handlers) {
-    const outfile = path.join(assetsDir, name, 'index.js');
-    const result = await build(handlerBuildOptions(path.join(lambdaDir, name, 'index.ts'), outfile, withSourcemap));
+    const outdir = path.join(assetsDir, name);
+    const result = await build(handlerBuildOptions(path.join(lambdaDir, name, 'index.ts'), outdir, withSourcemap));
     if (withMetafile) {
       fs.mkdirSync(path.join(root, '.tmp'), { recursive: true });
       fs.writeFileSync(path.join(root, '.tmp', `${name}.meta.json`), JSON.stringify(result.metafile));
     }
-    const bytes = fs.statSync(outfile).size;
-    console.log(`bundled lambda/${name} -> assets/${name}/index.js (${(bytes / 1024).toFixed(1)} KiB)`);
+    const outputs = Object.entries(result.metafile!.outputs).filter(([file]) => file.endsWith('.mjs'));
+    const entry = outputs.find(([file]) => file.endsWith(`/${ENTRY_FILE}`));
+    const total = outputs.reduce((sum, [, o]) => sum + o.bytes, 0);
+    console.log(`bundled lambda/${name} -> assets/${name}/${ENTRY_FILE} (${kib(entry?.[1].bytes ?? 0)} KiB) `
+      + `and ${outputs.length - 1} chunk(s), ${kib(total)} KiB in all`);
   }
+}
+
+function kib(bytes: number): string {
+  return (bytes / 1024).toFixed(1);
 }
 
 if (require.main === module) {

@@ -9,7 +9,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { METRICS_NAMESPACE } from './names';
 
-/** Where the build puts the prebuilt handler bundles: `<package root>/assets/<handler>/index.js`. */
+/** Where the build puts the prebuilt handler bundles: `<package root>/assets/<handler>/index.mjs` and its chunks. */
 export const ASSETS_DIR = path.join(__dirname, '..', '..', 'assets');
 
 
@@ -47,7 +47,7 @@ export interface HandlerFunctionProps {
  */
 export function createHandlerFunction(scope: Construct, id: string, props: HandlerFunctionProps): NodejsFunction {
   const codeDir = path.join(ASSETS_DIR, props.bundle);
-  if (!fs.existsSync(path.join(codeDir, 'index.js'))) {
+  if (!fs.existsSync(path.join(codeDir, 'index.mjs'))) {
     throw new Error(
       `cdk-ecs-ops: the prebuilt handler "${props.bundle}" is missing from ${codeDir}. ` +
       'In a clone of the repository run "npx projen bundle"; in an installed package, reinstall cdk-ecs-ops.',
