@@ -7,6 +7,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { acknowledgeNagFinding, acknowledgeWildcardResources, defaultPolicyOf } from './nag';
 import { METRICS_NAMESPACE } from './names';
 
 /** Where the build puts the prebuilt handler bundles: `<package root>/assets/<handler>/index.mjs` and its chunks. */
@@ -70,7 +71,7 @@ export function createHandlerFunction(scope: Construct, id: string, props: Handl
   if (props.vpc) {
     // What AWSLambdaVPCAccessExecutionRole grants, which Lambda does not add to a role it did not create.
     // The network interface actions have no resource-level scoping that Lambda's calls fit.
-    role.addToPrincipalPolicy(new iam.PolicyStatement({
+    const networkInterfaces = new iam.PolicyStatement({
       sid: 'ManageFunctionNetworkInterfaces',
       actions: [
         'ec2:CreateNetworkInterface',
@@ -81,10 +82,14 @@ export function createHandlerFunction(scope: Construct, id: string, props: Handl
         'ec2:UnassignPrivateIpAddresses',
       ],
       resources: ['*'],
-    }));
+    });
+    role.addToPrincipalPolicy(networkInterfaces);
+    acknowledgeWildcardResources(defaultPolicyOf(role), networkInterfaces,
+      'A function in a VPC manages its own network interfaces (what AWSLambdaVPCAccessExecutionRole grants); '
+      + 'ec2:CreateNetworkInterface and the describe actions take no narrower resource.');
   }
 
-  return new NodejsFunction(scope, id, {
+  const fn = new NodejsFunction(scope, id, {
     code: lambda.Code.fromAsset(codeDir),
     handler: 'index.handler',
     runtime: lambda.Runtime.NODEJS_24_X,
@@ -105,5 +110,8 @@ export function createHandlerFunction(scope: Construct, id: string, props: Handl
       ...props.environment,
     },
   });
+  acknowledgeNagFinding(fn, 'Serverless-LambdaTracing',
+    'X-Ray tracing is off by default: each run is described by its structured logs and EMF metrics, at no tracing cost.');
+  return fn;
 }
 

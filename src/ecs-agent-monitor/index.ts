@@ -11,6 +11,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { FailureStore } from './failure-store';
 import { HandlerBundle, createHandlerFunction } from '../common/handler-function';
+import { acknowledgeNagFinding, acknowledgeWildcardResources, defaultPolicyOf } from '../common/nag';
 import { METRICS_NAMESPACE } from '../common/names';
 import { NotificationChannel, bindNotificationChannels } from '../common/notification-channel';
 
@@ -240,6 +241,7 @@ export class EcsAgentMonitor extends Construct implements iam.IGrantable {
       targets: [new targets.LambdaFunction(fn, { retryAttempts: 0 })],
     });
 
+    this.acknowledgeScheduleFindings(fn);
     if (props.createAlarms) this.createAlarms(failAfter);
   }
 
@@ -342,17 +344,23 @@ export class EcsAgentMonitor extends Construct implements iam.IGrantable {
   private grantFleetAccess(fn: lambda.IFunction, props: EcsAgentMonitorProps, action: ReplacementAction): void {
     const stack = Stack.of(this);
     const clusterArns = props.clusters.map((c) => c.clusterArn);
-    fn.addToRolePolicy(new iam.PolicyStatement({
+    const deliberate: Array<{ statement: iam.PolicyStatement; reason: string }> = [];
+    const grant = (statement: iam.PolicyStatement, wildcardReason?: string) => {
+      fn.addToRolePolicy(statement);
+      if (wildcardReason) deliberate.push({ statement, reason: wildcardReason });
+    };
+
+    grant(new iam.PolicyStatement({
       sid: 'ListContainerInstancesOfMonitoredClusters',
       actions: ['ecs:ListContainerInstances'],
       resources: clusterArns,
     }));
-    fn.addToRolePolicy(new iam.PolicyStatement({
+    grant(new iam.PolicyStatement({
       sid: 'DescribeContainerInstancesOfMonitoredClusters',
       actions: ['ecs:DescribeContainerInstances'],
       resources: props.clusters.map((c) => stack.formatArn({ service: 'ecs', resource: 'container-instance', resourceName: `${c.clusterName}/*` })),
       conditions: { ArnEquals: { 'ecs:cluster': clusterArns } },
-    }));
+    }), 'Container instance ids are known only at run time: each resource is scoped to one monitored cluster by name, and the ecs:cluster condition repeats the cluster ARN.');
 
     const replacementActions = {
       [ReplacementAction.SET_UNHEALTHY]: ['autoscaling:SetInstanceHealth'],
@@ -363,32 +371,48 @@ export class EcsAgentMonitor extends Construct implements iam.IGrantable {
     const groups = props.autoScalingGroups ?? [];
 
     // Which group an instance is in: DescribeAutoScalingInstances has no resource-level permissions.
-    fn.addToRolePolicy(new iam.PolicyStatement({
+    grant(new iam.PolicyStatement({
       sid: 'FindAutoScalingGroupOfInstance',
       actions: ['autoscaling:DescribeAutoScalingInstances'],
       resources: ['*'],
-    }));
+    }), 'autoscaling:DescribeAutoScalingInstances supports no resource-level permissions (Service Authorization Reference), so it is granted on *.');
     if (replacementActions.length > 0) {
-      if (groups.length === 0) {
-        Annotations.of(this).addWarningV2('cdk-ecs-ops/EcsAgentMonitor:unscopedReplacement',
-          `autoScalingGroups is not set, so ${replacementActions.join(', ')} is granted on every Auto Scaling group in this account and region. ` +
-          'Pass the clusters\' groups in autoScalingGroups to scope it.');
-      }
-      fn.addToRolePolicy(new iam.PolicyStatement({
+      const statement = new iam.PolicyStatement({
         sid: 'ReplaceInstancesInGroups',
         actions: replacementActions,
         resources: groups.length > 0
           ? groups.map((g) => g.autoScalingGroupArn)
           : [stack.formatArn({ service: 'autoscaling', resource: 'autoScalingGroup', resourceName: '*:autoScalingGroupName/*', arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
-      }));
+      });
+      if (groups.length === 0) {
+        // Left for the user to see: the fix is theirs to make (autoScalingGroups), not ours to excuse.
+        Annotations.of(this).addWarningV2('cdk-ecs-ops/EcsAgentMonitor:unscopedReplacement',
+          `autoScalingGroups is not set, so ${replacementActions.join(', ')} is granted on every Auto Scaling group in this account and region. ` +
+          'Pass the clusters\' groups in autoScalingGroups to scope it.');
+        grant(statement);
+      } else {
+        grant(statement, 'Each resource is one of the given autoScalingGroups by name; a group imported by name has a wildcard in place of its generated id.');
+      }
     }
     if (action === ReplacementAction.DETACH_AND_TERMINATE || props.terminateStandaloneInstances) {
-      fn.addToRolePolicy(new iam.PolicyStatement({
+      grant(new iam.PolicyStatement({
         sid: 'TerminateReplacedInstances',
         actions: ['ec2:TerminateInstances'],
         resources: [stack.formatArn({ service: 'ec2', resource: 'instance', resourceName: '*' })],
-      }));
+      }), 'The instance to terminate is known only at run time (after it is detached from its group, or because it is in none).');
     }
+
+    const policy = defaultPolicyOf(fn.role!);
+    for (const { statement, reason } of deliberate) acknowledgeWildcardResources(policy, statement, reason);
+  }
+
+  /** The findings of a scheduled function that is deliberately not retried. */
+  private acknowledgeScheduleFindings(fn: lambda.Function): void {
+    const notRetried = 'A scheduled check is deliberately not retried (retryAttempts 0): a failed run is counted by the Errors metric '
+      + '(metricErrors, createAlarms) and the next scheduled run checks again, so there is nothing to keep for a replay.';
+    acknowledgeNagFinding(fn, 'Serverless-LambdaDLQ', notRetried);
+    acknowledgeNagFinding(fn.node.findChild('EventInvokeConfig'), 'Serverless-LambdaAsyncFailureDestination', notRetried);
+    acknowledgeNagFinding(this.rule, 'Serverless-EventBusDLQ', notRetried);
   }
 }
 

@@ -25,7 +25,7 @@
  *
  * @module
  */
-import { Aspects, Stack, Stage } from 'aws-cdk-lib';
+import { Aspects, CfnResource, Stack, Stage } from 'aws-cdk-lib';
 import {
   AwsSolutionsChecks,
   INagLogger,
@@ -94,6 +94,11 @@ export interface NagAcknowledgement {
   readonly appliesTo?: ReadonlyArray<string | RegExp>;
 }
 
+/** A finding that a `cdk_nag` suppression on its resource (or its stack) covered, with the reason given. */
+export interface SuppressedNagFinding extends NagFinding {
+  readonly reason: string;
+}
+
 /** Findings of a stack, split by the acknowledgements given. */
 export interface NagReview {
   /** Findings no acknowledgement covers: these fail {@link expectNoUnacknowledgedNagFindings}. */
@@ -109,13 +114,19 @@ export interface NagReview {
  */
 class FindingCollector implements INagLogger {
   private readonly byKey = new Map<string, NagFinding>();
+  private readonly suppressedByKey = new Map<string, SuppressedNagFinding>();
 
   public get findings(): NagFinding[] {
     return [...this.byKey.values()];
   }
 
+  public get suppressed(): SuppressedNagFinding[] {
+    return [...this.suppressedByKey.values()];
+  }
+
   public clear(): void {
     this.byKey.clear();
+    this.suppressedByKey.clear();
   }
 
   public onNonCompliance(data: NagLoggerNonComplianceData): void {
@@ -128,7 +139,18 @@ class FindingCollector implements INagLogger {
   }
 
   public onCompliance(_data: NagLoggerComplianceData): void {}
-  public onSuppressed(_data: NagLoggerSuppressedData): void {}
+  public onSuppressed(data: NagLoggerSuppressedData): void {
+    const finding: SuppressedNagFinding = {
+      ruleId: data.ruleId,
+      findingId: data.findingId ?? '',
+      level: data.ruleLevel === NagMessageLevel.ERROR ? 'Error' : 'Warning',
+      path: data.resource.node.path,
+      message: data.ruleInfo.trim(),
+      explanation: data.ruleExplanation.trim(),
+      reason: data.suppressionReason,
+    };
+    this.suppressedByKey.set(JSON.stringify([finding.ruleId, finding.findingId, finding.path]), finding);
+  }
   public onSuppressedError(_data: NagLoggerSuppressedErrorData): void {}
   public onNotApplicable(_data: NagLoggerNotApplicableData): void {}
 
@@ -176,6 +198,43 @@ export function collectNagFindings(stack: Stack): NagFinding[] {
   // force: a stage that was synthesized before returns its cached assembly without running the (new) Aspects.
   stage.synth({ force: true });
   return collector.findings.sort(compareFindings);
+}
+
+/**
+ * What the packs reported for `stack` at its last {@link collectNagFindings}: the findings a `cdk_nag`
+ * suppression covered (the constructs' own acknowledgements among them), with their reasons.
+ */
+export function collectSuppressedNagFindings(stack: Stack): SuppressedNagFinding[] {
+  collectNagFindings(stack);
+  return collectors.get(stack)!.suppressed.sort(compareFindings);
+}
+
+/** One `cdk_nag` acknowledgement a construct wrote on a resource: rule, finding id (if granular), reason. */
+export interface WrittenNagAcknowledgement {
+  readonly path: string;
+  readonly ruleId: string;
+  readonly findingId?: string;
+  readonly reason: string;
+}
+
+/** Every acknowledgement written as `cdk_nag` metadata on the resources of `stack`, one per finding id. */
+export function writtenNagAcknowledgements(stack: Stack): WrittenNagAcknowledgement[] {
+  return stack.node.findAll().filter(CfnResource.isCfnResource).flatMap((resource) => {
+    const rules: Array<{ id: string; reason: string; applies_to?: string[] }> = resource.getMetadata('cdk_nag')?.rules_to_suppress ?? [];
+    return rules.flatMap((rule) => (rule.applies_to ?? [undefined]).map((findingId) => ({
+      path: resource.node.path, ruleId: rule.id, findingId, reason: rule.reason,
+    })));
+  });
+}
+
+/**
+ * The written acknowledgements that covered no finding: stale, or not naming the finding exactly.
+ * Runs the packs (see {@link collectNagFindings}).
+ */
+export function unusedNagAcknowledgements(stack: Stack): WrittenNagAcknowledgement[] {
+  const suppressed = collectSuppressedNagFindings(stack);
+  return writtenNagAcknowledgements(stack).filter((ack) => !suppressed.some((f) =>
+    f.path === ack.path && f.ruleId === ack.ruleId && (ack.findingId === undefined || f.findingId === ack.findingId)));
 }
 
 function compareFindings(a: NagFinding, b: NagFinding): number {

@@ -1,0 +1,119 @@
+/**
+ * The configurations the README documents, per construct, with the cdk-nag findings each leaves for the user
+ * to see (a scope the user did not give; the README names the prop that removes it). Everything else a
+ * construct acknowledges itself.
+ *
+ * One list serves two checks: the construct tests run it against this repository's sources with cdk-nag 2
+ * and the aws-cdk-lib floor, and the consumer tests transpile this file into a bare app that installed the
+ * packed library with the latest aws-cdk-lib and cdk-nag 3 (so it imports nothing but its parameters).
+ */
+import type * as cdk from 'aws-cdk-lib';
+import type * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as ecs from 'aws-cdk-lib/aws-ecs';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import type * as library from '../../src';
+
+/** What a configuration may use: the library and the aws-cdk-lib modules of whoever runs it. */
+export interface Modules {
+  readonly lib: typeof library;
+  readonly cdk: typeof cdk;
+  readonly autoscaling: typeof autoscaling;
+  readonly ec2: typeof ec2;
+  readonly ecs: typeof ecs;
+  readonly secretsmanager: typeof secretsmanager;
+  readonly sns: typeof sns;
+}
+
+export interface DocumentedConfiguration {
+  /** `<Construct>: <what>`, unique. */
+  readonly name: string;
+  /** The findings left for the user, as cdk-nag ids (`Rule[finding]`), on the construct's resources. */
+  readonly expectedFindings: readonly string[];
+  /** Adds the construct (and what it needs) to an empty stack in 123456789012/us-east-1. */
+  build(stack: cdk.Stack, m: Modules): void;
+}
+
+export const ACCOUNT = '123456789012';
+export const REGION = 'us-east-1';
+
+const UNSCOPED_GROUPS = `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:autoscaling:${REGION}:${ACCOUNT}:autoScalingGroup:*:autoScalingGroupName/*]`;
+
+function fleet(stack: cdk.Stack, m: Modules) {
+  return {
+    cluster: m.ecs.Cluster.fromClusterArn(stack, 'Cluster', `arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/prod`),
+    group: m.autoscaling.AutoScalingGroup.fromAutoScalingGroupName(stack, 'Group', 'prod-asg'),
+    slack: m.lib.NotificationChannel.slack(m.secretsmanager.Secret.fromSecretNameV2(stack, 'Slack', 'chatops/slack'), { jsonKey: 'url' }),
+    teams: m.lib.NotificationChannel.teamsFromParameter('/chatops/teams'),
+    sns: m.lib.NotificationChannel.snsTopic(m.sns.Topic.fromTopicArn(stack, 'Topic', `arn:aws:sns:${REGION}:${ACCOUNT}:ops`)),
+  };
+}
+
+export const DOCUMENTED_CONFIGURATIONS: readonly DocumentedConfiguration[] = [
+  {
+    name: 'EcsAgentMonitor: the smallest example (no autoScalingGroups)',
+    build: (stack, m) => {
+      new m.lib.EcsAgentMonitor(stack, 'Monitor', { clusters: [fleet(stack, m).cluster] });
+    },
+    expectedFindings: [UNSCOPED_GROUPS],
+  },
+  {
+    name: 'EcsAgentMonitor: scoped to its groups, with Slack, Teams and SNS and alarms',
+    build: (stack, m) => {
+      const f = fleet(stack, m);
+      new m.lib.EcsAgentMonitor(stack, 'Monitor', {
+        clusters: [f.cluster],
+        autoScalingGroups: [f.group],
+        notifications: [f.slack, f.teams, f.sns],
+        createAlarms: true,
+      });
+    },
+    expectedFindings: [],
+  },
+  {
+    name: 'EcsAgentMonitor: DETACH_AND_TERMINATE with a Redis store in a VPC',
+    build: (stack, m) => {
+      const f = fleet(stack, m);
+      const vpc = m.ec2.Vpc.fromVpcAttributes(stack, 'Vpc', { vpcId: 'vpc-1234', availabilityZones: [`${REGION}a`], privateSubnetIds: ['subnet-1'] });
+      new m.lib.EcsAgentMonitor(stack, 'Monitor', {
+        clusters: [f.cluster],
+        autoScalingGroups: [f.group],
+        action: m.lib.ReplacementAction.DETACH_AND_TERMINATE,
+        failureStore: m.lib.FailureStore.redis({
+          vpc,
+          host: 'counts.abc123.ng.0001.use1.cache.amazonaws.com',
+          tls: true,
+          authToken: m.secretsmanager.Secret.fromSecretNameV2(stack, 'RedisAuth', 'redis/auth'),
+        }),
+      });
+    },
+    expectedFindings: [],
+  },
+  {
+    name: 'EcsAgentMonitor: TERMINATE, standalone instances too',
+    build: (stack, m) => {
+      const f = fleet(stack, m);
+      new m.lib.EcsAgentMonitor(stack, 'Monitor', {
+        clusters: [f.cluster],
+        autoScalingGroups: [f.group],
+        action: m.lib.ReplacementAction.TERMINATE,
+        terminateStandaloneInstances: true,
+      });
+    },
+    expectedFindings: [],
+  },
+  {
+    name: 'EcsAgentMonitor: NOTIFY_ONLY (a dry run) on two clusters',
+    build: (stack, m) => {
+      const f = fleet(stack, m);
+      const other = m.ecs.Cluster.fromClusterArn(stack, 'Other', `arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/batch`);
+      new m.lib.EcsAgentMonitor(stack, 'Monitor', {
+        clusters: [f.cluster, other],
+        action: m.lib.ReplacementAction.NOTIFY_ONLY,
+        notifications: [f.sns],
+      });
+    },
+    expectedFindings: [],
+  },
+];
