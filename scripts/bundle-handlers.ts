@@ -1,13 +1,15 @@
 /**
  * Bundles every handler `lambda/<name>/index.ts` into `assets/<name>/index.js` (CommonJS, minified,
  * for the Node.js 24 Lambda runtime), with the AWS SDK v3 clients bundled at the versions pinned in
- * package-lock.json. The assets folder ships in the npm package, so a user's synth never bundles.
+ * package-lock.json, and writes `assets/<name>/THIRD_PARTY_LICENSES` with the licences of the bundled
+ * packages. The assets folder ships in the npm package, so a user's synth never bundles.
  *
  * Usage: ts-node scripts/bundle-handlers.ts [--sourcemap] [--metafile]  (metafiles go to .tmp/)
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import { BuildOptions, build } from 'esbuild';
+import { thirdPartyLicenses } from './third-party-licenses';
 
 const root = path.join(__dirname, '..');
 const lambdaDir = path.join(root, 'lambda');
@@ -49,8 +51,10 @@ async function main(): Promise<void> {
       fs.mkdirSync(path.join(root, '.tmp'), { recursive: true });
       fs.writeFileSync(path.join(root, '.tmp', `${name}.meta.json`), JSON.stringify(result.metafile));
     }
+    const licenses = thirdPartyLicenses(result.metafile!, root, name);
+    fs.writeFileSync(path.join(assetsDir, name, 'THIRD_PARTY_LICENSES'), licenses.text);
     const bytes = fs.statSync(outfile).size;
-    console.log(`bundled lambda/${name} -> assets/${name}/index.js (${(bytes / 1024).toFixed(1)} KiB)`);
+    console.log(`bundled lambda/${name} -> assets/${name}/index.js (${(bytes / 1024).toFixed(1)} KiB, ${licenses.summary})`);
   }
 }
 
