@@ -1,8 +1,8 @@
 /**
  * Bundles every handler `lambda/<name>/index.ts` into `assets/<name>/` for the Node.js 24 Lambda runtime:
  * an ES module `index.mjs` (the runtime's `index.handler` finds it) plus the chunks it loads, minified, with
- * the AWS SDK v3 clients bundled at the versions pinned in package-lock.json. The assets folder ships in the
- * npm package, so a user's synth never bundles.
+ * the AWS SDK v3 clients bundled at the versions pinned in package-lock.json, and `THIRD_PARTY_LICENSES` with
+ * the licences of the bundled packages. The assets folder ships in the npm package, so a user's synth never bundles.
  *
  * Code splitting keeps a cold start small: a module a handler loads with `import()` (a client that only some
  * runs need, the failure store that is not configured) becomes a chunk of its own, read only when used.
@@ -12,6 +12,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { BuildOptions, build } from 'esbuild';
+import { thirdPartyLicenses } from './third-party-licenses';
 
 const root = path.join(__dirname, '..');
 const lambdaDir = path.join(root, 'lambda');
@@ -33,6 +34,8 @@ export function handlerBuildOptions(entry: string, outdir: string, sourcemap = f
   return {
     entryPoints: { index: entry },
     outdir,
+    // Metafile paths are relative to the repository root, wherever the build is started.
+    absWorkingDir: root,
     bundle: true,
     minify: true,
     platform: 'node',
@@ -71,11 +74,13 @@ async function main(): Promise<void> {
       fs.mkdirSync(path.join(root, '.tmp'), { recursive: true });
       fs.writeFileSync(path.join(root, '.tmp', `${name}.meta.json`), JSON.stringify(result.metafile));
     }
+    const licenses = thirdPartyLicenses(result.metafile!, root, name);
+    fs.writeFileSync(path.join(outdir, 'THIRD_PARTY_LICENSES'), licenses.text);
     const outputs = Object.entries(result.metafile!.outputs).filter(([file]) => file.endsWith('.mjs'));
     const entry = outputs.find(([file]) => file.endsWith(`/${ENTRY_FILE}`));
     const total = outputs.reduce((sum, [, o]) => sum + o.bytes, 0);
     console.log(`bundled lambda/${name} -> assets/${name}/${ENTRY_FILE} (${kib(entry?.[1].bytes ?? 0)} KiB) `
-      + `and ${outputs.length - 1} chunk(s), ${kib(total)} KiB in all`);
+      + `and ${outputs.length - 1} chunk(s), ${kib(total)} KiB in all; ${licenses.summary}`);
   }
 }
 
