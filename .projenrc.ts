@@ -26,7 +26,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
   packageManager: javascript.NodePackageManager.NPM,
   projenrcTs: true,
   projenVersion: '0.103.25',
-  minNodeVersion: '20.0.0',
+  // The oldest maintained Node.js LTS; the consumer tests synthesize a user's app on it (NODE_FLOOR_VERSION in .ci/node.sh).
+  minNodeVersion: '22.0.0',
 
   cdkVersion: CDK_FLOOR,
   constructsVersion: '10.0.5',
@@ -55,6 +56,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
       testTimeout: 30_000,
       snapshotSerializers: ['<rootDir>/test/support/snapshot-serializer.ts'],
       coveragePathIgnorePatterns: ['/node_modules/', '/test/'],
+      // The consumer tests install the packed library into bare apps: their own task, test:consumer.
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/consumer/'],
       // A dynamic import() of a project module names the .js file (TypeScript's node16 rule); jest finds the .ts.
       moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
     },
@@ -153,6 +156,14 @@ project.addTask('bench', {
 project.addTask('bench:monitor', {
   description: 'Time EcsAgentMonitor runs over 1,000 container instances with 40 ms API latency',
   exec: 'ts-node --transpile-only --project tsconfig.dev.json bench/agent-monitor-run.ts',
+});
+
+// The consumer promise: the packed library in bare apps with the peer floor and the latest aws-cdk-lib,
+// cdk-nag 2 and 3, on Node.js 24 and the lowest of engines. Slow (npm installs), so not part of `test`.
+project.addTask('test:consumer', {
+  description: 'Install the packed library into bare CDK apps (floor and latest aws-cdk-lib, cdk-nag 2 and 3) and synthesize every documented configuration',
+  env: { JEST_JUNIT_OUTPUT_NAME: 'junit-consumer.xml' },
+  exec: 'jest --ci --coverage=false --testPathIgnorePatterns /node_modules/ --testMatch "<rootDir>/test/consumer/**/*.test.ts"',
 });
 
 // Snapshots update only on request: `npx projen test:update` (projen's task); `npx projen test` runs jest with --ci.

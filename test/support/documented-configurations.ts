@@ -75,7 +75,7 @@ export const DOCUMENTED_CONFIGURATIONS: readonly DocumentedConfiguration[] = [
     name: 'EcsAgentMonitor: DETACH_AND_TERMINATE with a Redis store in a VPC',
     build: (stack, m) => {
       const f = fleet(stack, m);
-      const vpc = m.ec2.Vpc.fromVpcAttributes(stack, 'Vpc', { vpcId: 'vpc-1234', availabilityZones: [`${REGION}a`], privateSubnetIds: ['subnet-1'] });
+      const vpc = m.ec2.Vpc.fromVpcAttributes(stack, 'Vpc', { vpcId: 'vpc-0a1b2c3d4e5f60718', availabilityZones: [`${REGION}a`], privateSubnetIds: ['subnet-0a1b2c3d4e5f60718'] });
       new m.lib.EcsAgentMonitor(stack, 'Monitor', {
         clusters: [f.cluster],
         autoScalingGroups: [f.group],
