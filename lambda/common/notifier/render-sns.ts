@@ -3,8 +3,8 @@ import { truncateUtf8 } from './text';
 
 /** SNS Publish limits (https://docs.aws.amazon.com/sns/latest/api/API_Publish.html). */
 export const SNS_LIMITS = {
-  /** Subject: ASCII, no line breaks or control characters, at most 100 characters. */
-  subject: 100,
+  /** Subject: ASCII, no line breaks or control characters, fewer than 100 characters. */
+  subject: 99,
   /** Message: at most 256 KB of UTF-8. */
   messageBytes: 262_144,
 } as const;
@@ -33,7 +33,7 @@ const ASCII_STAND_INS: Record<string, string> = Object.fromEntries([
 
 /**
  * Make a valid SNS Subject: printable ASCII only (accents are stripped, typographic quotes and dashes
- * mapped, other letters become `?`, emoji and symbols are dropped), no line breaks, whitespace collapsed, at most 100 characters.
+ * mapped, other letters become `?`, emoji and symbols are dropped), no line breaks, whitespace collapsed, at most 99 characters.
  */
 export function sanitizeSnsSubject(text: string): string {
   const ascii = text

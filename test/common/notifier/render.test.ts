@@ -254,11 +254,17 @@ describe('SNS renderer', () => {
     expect(sanitizeSnsSubject('🚨')).toBe('Notification');
   });
 
-  test('cuts the subject at 100 characters', () => {
+  test('cuts the subject to 99 characters, as SNS needs fewer than 100', () => {
     const subject = sanitizeSnsSubject('A'.repeat(250));
-    expect(subject).toHaveLength(SNS_LIMITS.subject);
+    expect(subject).toHaveLength(99);
     expect(subject.endsWith('...')).toBe(true);
-    expect(renderSns({ source: 's', title: 'x'.repeat(500), severity: 'error' }).subject).toHaveLength(100);
+    expect(renderSns({ source: 's', title: 'x'.repeat(500), severity: 'error' }).subject).toHaveLength(99);
+  });
+
+  test('keeps a 99-character subject and cuts a 100-character one', () => {
+    expect(SNS_LIMITS.subject).toBe(99);
+    expect(sanitizeSnsSubject('A'.repeat(99))).toBe('A'.repeat(99));
+    expect(sanitizeSnsSubject('A'.repeat(100))).toBe(`${'A'.repeat(96)}...`);
   });
 
   test('keeps the body under 256 KB', () => {
