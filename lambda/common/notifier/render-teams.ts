@@ -40,7 +40,8 @@ const SEVERITY_LABEL: Record<Severity, string> = {
 export interface AdaptiveCard {
   readonly $schema: string;
   readonly type: 'AdaptiveCard';
-  readonly version: '1.4';
+  /** 1.5, the version that added TextBlock `style: 'heading'`, which the title uses. */
+  readonly version: '1.5';
   readonly body: Record<string, unknown>[];
   readonly actions?: Record<string, unknown>[];
   readonly msteams?: Record<string, unknown>;
@@ -62,7 +63,7 @@ interface Budget {
   facts: number;
 }
 
-/** Render a message as an Adaptive Card 1.4 inside a Teams message, under `TEAMS_LIMITS.maxBytes`. */
+/** Render a message as an Adaptive Card 1.5 inside a Teams message, under `TEAMS_LIMITS.maxBytes`. */
 export function renderTeams(message: NotificationMessage): TeamsPayload {
   const sections = message.sections ?? [];
   const facts = message.fields ?? [];
@@ -151,7 +152,7 @@ function build(message: NotificationMessage, budget: Budget): TeamsPayload {
   const card: AdaptiveCard = {
     $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
     type: 'AdaptiveCard',
-    version: '1.4',
+    version: '1.5',
     body,
     ...(message.link && /^https?:\/\//i.test(message.link.url)
       ? {

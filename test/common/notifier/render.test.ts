@@ -171,7 +171,7 @@ describe('Slack renderer', () => {
 });
 
 describe('Teams renderer', () => {
-  test('renders an Adaptive Card 1.4 in a Workflows message', () => {
+  test('renders an Adaptive Card 1.5 in a Workflows message', () => {
     // Prepare
     const message = agentMonitorReport();
 
@@ -184,8 +184,9 @@ describe('Teams renderer', () => {
     const [attachment] = payload.attachments;
     expect(attachment.contentType).toBe('application/vnd.microsoft.card.adaptive');
     const card = attachment.content;
-    expect(card).toMatchObject({ type: 'AdaptiveCard', version: '1.4', $schema: 'http://adaptivecards.io/schemas/adaptive-card.json' });
-    expect(card.body[0]).toMatchObject({ type: 'TextBlock', text: message.title, weight: 'Bolder', color: 'Warning', wrap: true });
+    // the title uses TextBlock style "heading", which Adaptive Cards added in version 1.5
+    expect(card).toMatchObject({ type: 'AdaptiveCard', version: '1.5', $schema: 'http://adaptivecards.io/schemas/adaptive-card.json' });
+    expect(card.body[0]).toMatchObject({ type: 'TextBlock', text: message.title, style: 'heading', weight: 'Bolder', color: 'Warning', wrap: true });
     expect(card.body).toContainEqual(expect.objectContaining({
       type: 'FactSet',
       facts: message.fields!.map(f => ({ title: f.name, value: f.value })),
