@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { PublishCommand, SNSClient, type MessageAttributeValue } from '@aws-sdk/client-sns';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { postJson, type Clock, type DeliveryOptions, type DeliveryOutcome } from './http';
 import type { ChannelConfig, NotificationMessage } from './message';
 import { renderSlack } from './render-slack';
@@ -66,15 +66,11 @@ async function postToWebhook(
 }
 
 async function publishToSns(topicArn: string, message: NotificationMessage, options: ChannelDeliveryOptions): Promise<DeliveryOutcome> {
-  const { subject, message: text } = renderSns(message);
+  const { subject, message: text, attributes } = renderSns(message);
   const remaining = (options.deadline ?? Number.POSITIVE_INFINITY) - options.clock.now();
   const timeoutMs = Math.min(options.snsTimeoutMs ?? 10_000, remaining);
   if (timeoutMs <= 0) return { ok: false, attempts: 0, error: 'not sent: no time left before the deadline' };
 
-  const attributes: Record<string, MessageAttributeValue> = {
-    severity: { DataType: 'String', StringValue: message.severity },
-    source: { DataType: 'String', StringValue: message.source || 'unknown' },
-  };
   const fifo = topicArn.endsWith('.fifo');
   try {
     const response = await getSnsClient().send(new PublishCommand({

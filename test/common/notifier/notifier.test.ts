@@ -11,7 +11,10 @@ import {
   createNotifier,
   notifierFromEnv,
   parseChannels,
+  renderSns,
+  SNS_LIMITS,
   type ChannelConfig,
+  type NotificationMessage,
   type NotifierLogger,
   type NotifierOptions,
 } from '../../../lambda/common/notifier/index';
@@ -112,6 +115,25 @@ describe('createNotifier', () => {
       MessageGroupId: 'cdk-ecs-ops',
       MessageDeduplicationId: expect.stringMatching(/^[0-9a-f]{64}$/),
     });
+  });
+
+  test('keeps an SNS message and its attributes together under 256 KiB', async () => {
+    // Prepare: a body 20 bytes under the limit on its own; the two attributes add 31 bytes
+    const withText = (text: string): NotificationMessage => ({ source: 's', title: 't', severity: 'info', sections: [{ text }] });
+    const frame = Buffer.byteLength(renderSns(withText('')).message);
+    const message = withText('x'.repeat(SNS_LIMITS.messageBytes - 20 - frame));
+
+    // Act
+    const results = await createNotifier([{ type: 'sns', topicArn: TOPIC }], options()).send(message);
+
+    // Assess: what SNS counts is the body plus every attribute's name, data type and value
+    expect(results[0].ok).toBe(true);
+    const input = sns.commandCalls(PublishCommand)[0].args[0].input;
+    const attributeBytes = Object.entries(input.MessageAttributes!)
+      .reduce((sum, [name, a]) => sum + Buffer.byteLength(name + a.DataType + a.StringValue), 0);
+    expect(attributeBytes).toBe(31);
+    expect(Buffer.byteLength(input.Message!) + attributeBytes).toBeLessThanOrEqual(SNS_LIMITS.messageBytes);
+    expect(input.Message).toMatch(/\n\n… \d+ more bytes not shown$/);
   });
 
   test('when one channel fails the others still deliver, and the failure is logged', async () => {
