@@ -164,6 +164,41 @@ describe('Slack renderer', () => {
     expect(payload.blocks[49].type).toBe('actions');
   });
 
+  test('keeps 40 sections of 2,900 characters under the total text limit, with the header, the button and a note', () => {
+    // Prepare: 40 services, each with a 2,900-character paragraph of ECS service events
+    const event = (i: number) => `(service api-${i}) was unable to place a task because no container instance met all of its requirements. `;
+    const sections = Array.from({ length: 40 }, (_, i) => ({ heading: `Service ${i}`, text: event(i).repeat(30).slice(0, 2900) }));
+    const message: NotificationMessage = { ...agentMonitorReport(), sections };
+
+    // Act
+    const payload = renderSlack(message);
+
+    // Assess
+    const total = allSlackTexts(payload.blocks).join('').length;
+    expect(SLACK_LIMITS.totalText).toBe(12_000);
+    expect(total).toBeLessThanOrEqual(SLACK_LIMITS.totalText);
+    expect(payload.blocks[0]).toEqual({ type: 'header', text: { type: 'plain_text', text: `:warning: ${message.title}`, emoji: true } });
+    expect(payload.blocks[payload.blocks.length - 1]).toMatchObject({ type: 'actions', elements: [{ type: 'button', url: message.link!.url }] });
+    const shown = (payload.blocks as AnyBlock[]).filter(b => b.text?.text.startsWith('*Service '));
+    expect(shown.length).toBeGreaterThan(0);
+    expect(payload.blocks).toContainEqual({ type: 'context', elements: [{ type: 'mrkdwn', text: `_… ${40 - shown.length} more sections not shown_` }] });
+    // the sections that are shown were shortened
+    for (const section of shown) expect(section.text!.text).toMatch(/…$/);
+    // the fields are still there
+    expect(allSlackTexts(payload.blocks)).toContain('*Cluster*\ndefault');
+  });
+
+  test('drops fields from the end when they alone pass the total text limit', () => {
+    const fields = Array.from({ length: 30 }, (_, i) => ({ name: `Service ${i}`, value: 'v'.repeat(1000) }));
+    const payload = renderSlack({ source: 's', title: 't', severity: 'info', fields });
+
+    const shown = (payload.blocks as AnyBlock[]).flatMap(b => b.fields ?? []);
+    expect(allSlackTexts(payload.blocks).join('').length).toBeLessThanOrEqual(SLACK_LIMITS.totalText);
+    expect(shown.length).toBeGreaterThan(0);
+    expect(shown[0].text.startsWith('*Service 0*\n')).toBe(true);
+    expect(payload.blocks).toContainEqual({ type: 'context', elements: [{ type: 'mrkdwn', text: `_… ${30 - shown.length} more fields not shown_` }] });
+  });
+
   test('leaves out a link that is not http(s)', () => {
     const payload = renderSlack({ source: 's', title: 't', severity: 'info', link: { text: 'x', url: 'javascript:alert(1)' } });
     expect(payload.blocks.some(b => b.type === 'actions')).toBe(false);
