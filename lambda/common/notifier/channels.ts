@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import type { SNSClient } from '@aws-sdk/client-sns';
 import { postJson, type Clock, type DeliveryOptions, type DeliveryOutcome } from './http';
 import type { ChannelConfig, NotificationMessage } from './message';
 import { renderSlack } from './render-slack';
@@ -10,9 +10,13 @@ import { resolveWebhookUrl, WebhookUrlError, type WebhookUrlSource } from './sec
 
 let snsClient: SNSClient | undefined;
 
-/** The module's SNS client, created on first use. */
-export function getSnsClient(): SNSClient {
-  return (snsClient ??= new SNSClient({ retryMode: 'adaptive' }));
+/**
+ * The module's SNS client. The SDK module is loaded and the client created on first use (not when this module
+ * is imported), then kept for the life of the container.
+ */
+export async function getSnsClient(): Promise<SNSClient> {
+  const sdk = await import('@aws-sdk/client-sns');
+  return (snsClient ??= new sdk.SNSClient({ retryMode: 'adaptive' }));
 }
 
 export interface ChannelDeliveryOptions extends DeliveryOptions {
@@ -71,9 +75,11 @@ async function publishToSns(topicArn: string, message: NotificationMessage, opti
   const timeoutMs = Math.min(options.snsTimeoutMs ?? 10_000, remaining);
   if (timeoutMs <= 0) return { ok: false, attempts: 0, error: 'not sent: no time left before the deadline' };
 
+  const { PublishCommand } = await import('@aws-sdk/client-sns');
+  const client = await getSnsClient();
   const fifo = topicArn.endsWith('.fifo');
   try {
-    const response = await getSnsClient().send(new PublishCommand({
+    const response = await client.send(new PublishCommand({
       TopicArn: topicArn,
       Subject: subject,
       Message: text,

@@ -1,5 +1,5 @@
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SSMClient } from '@aws-sdk/client-ssm';
 
 /**
  * Where a webhook URL is stored: a Secrets Manager secret (the whole string, or one key of a JSON
@@ -41,14 +41,19 @@ export type WebhookUrlErrorReason =
 let secretsManagerClient: SecretsManagerClient | undefined;
 let ssmClient: SSMClient | undefined;
 
-/** The module's Secrets Manager client, created on first use. */
-export function getSecretsManagerClient(): SecretsManagerClient {
-  return (secretsManagerClient ??= new SecretsManagerClient({ retryMode: 'adaptive' }));
+/**
+ * The module's Secrets Manager client. The SDK module is loaded and the client created on first use (not when
+ * this module is imported), then kept for the life of the container.
+ */
+export async function getSecretsManagerClient(): Promise<SecretsManagerClient> {
+  const sdk = await import('@aws-sdk/client-secrets-manager');
+  return (secretsManagerClient ??= new sdk.SecretsManagerClient({ retryMode: 'adaptive' }));
 }
 
-/** The module's SSM client, created on first use. */
-export function getSsmClient(): SSMClient {
-  return (ssmClient ??= new SSMClient({ retryMode: 'adaptive' }));
+/** The module's SSM client, loaded and created on first use like `getSecretsManagerClient`. */
+export async function getSsmClient(): Promise<SSMClient> {
+  const sdk = await import('@aws-sdk/client-ssm');
+  return (ssmClient ??= new sdk.SSMClient({ retryMode: 'adaptive' }));
 }
 
 /**
@@ -99,9 +104,11 @@ function readCached(source: WebhookUrlSource): Promise<string> {
 
 async function readSecret(secretArn: string): Promise<string> {
   const where = `secret ${secretArn}`;
+  const { GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
+  const client = await getSecretsManagerClient();
   let response;
   try {
-    response = await getSecretsManagerClient().send(new GetSecretValueCommand({ SecretId: secretArn }));
+    response = await client.send(new GetSecretValueCommand({ SecretId: secretArn }));
   } catch (err) {
     throw awsError(err, where, 'secretsmanager:GetSecretValue (and kms:Decrypt if the secret uses a customer managed key)');
   }
@@ -113,9 +120,11 @@ async function readSecret(secretArn: string): Promise<string> {
 
 async function readParameter(parameterName: string): Promise<string> {
   const where = `parameter ${parameterName}`;
+  const { GetParameterCommand } = await import('@aws-sdk/client-ssm');
+  const client = await getSsmClient();
   let response;
   try {
-    response = await getSsmClient().send(new GetParameterCommand({ Name: parameterName, WithDecryption: true }));
+    response = await client.send(new GetParameterCommand({ Name: parameterName, WithDecryption: true }));
   } catch (err) {
     throw awsError(err, where, 'ssm:GetParameter (and kms:Decrypt for a SecureString with a customer managed key)');
   }
