@@ -1,5 +1,6 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SSMClient } from '@aws-sdk/client-ssm';
+import { systemClock, type Clock } from './http';
 
 /**
  * Where a webhook URL is stored: a Secrets Manager secret (the whole string, or one key of a JSON
@@ -17,7 +18,21 @@ export interface ResolveWebhookUrlOptions {
    * @default false
    */
   readonly allowInsecureLocalhost?: boolean;
+  /**
+   * Time source for the cache's `WEBHOOK_URL_MAX_AGE_MS`.
+   * @default systemClock
+   */
+  readonly clock?: Pick<Clock, 'now'>;
+  /**
+   * Read the value again even if the cached one is younger than `WEBHOOK_URL_MAX_AGE_MS`, e.g. after the
+   * webhook rejected the cached URL.
+   * @default false
+   */
+  readonly refresh?: boolean;
 }
+
+/** Longest time a value read from Secrets Manager or SSM is used before it is read again. */
+export const WEBHOOK_URL_MAX_AGE_MS = 10 * 60_000;
 
 /** A webhook URL could not be read or is not usable. The message names the secret or parameter, never the URL. */
 export class WebhookUrlError extends Error {
@@ -57,11 +72,11 @@ export async function getSsmClient(): Promise<SSMClient> {
 }
 
 /**
- * Raw secret strings, keyed by the reference (never by the value), kept for the life of the container.
- * The promise is cached, so concurrent first calls share one request; a failed read is forgotten so the
- * next invocation tries again.
+ * Raw secret strings, keyed by the reference (never by the value), each with when its read started. A value is
+ * used for at most `WEBHOOK_URL_MAX_AGE_MS`, so a warm container picks up a rotated URL. The promise is cached,
+ * so concurrent calls share one request; a failed read is forgotten so the next invocation tries again.
  */
-const cache = new Map<string, Promise<string>>();
+const cache = new Map<string, { readonly value: Promise<string>; readonly readAt: number }>();
 
 /** Forget every cached value (tests, or after a rotation is detected). */
 export function clearWebhookUrlCache(): void {
@@ -79,27 +94,29 @@ export function describeSource(source: WebhookUrlSource): string {
 }
 
 /**
- * Read a webhook URL from Secrets Manager or SSM Parameter Store (with decryption), once per container,
- * and check that it is an `https:` URL.
+ * Read a webhook URL from Secrets Manager or SSM Parameter Store (with decryption), at most once per
+ * `WEBHOOK_URL_MAX_AGE_MS` unless `refresh` is set, and check that it is an `https:` URL.
  * @throws WebhookUrlError naming the secret or parameter and what is wrong with it
  */
 export async function resolveWebhookUrl(source: WebhookUrlSource, options: ResolveWebhookUrlOptions = {}): Promise<string> {
-  const raw = await readCached(source);
+  const raw = await readCached(source, (options.clock ?? systemClock).now(), options.refresh ?? false);
   const value = 'secretArn' in source ? extractFromSecret(source, raw) : raw;
   return validateUrl(value.trim(), describeSource(source), options);
 }
 
-function readCached(source: WebhookUrlSource): Promise<string> {
+function readCached(source: WebhookUrlSource, now: number, refresh: boolean): Promise<string> {
   const key = 'secretArn' in source ? `secretsmanager:${source.secretArn}` : `ssm:${source.parameterName}`;
-  let pending = cache.get(key);
-  if (!pending) {
-    pending = 'secretArn' in source ? readSecret(source.secretArn) : readParameter(source.parameterName);
-    cache.set(key, pending);
-    pending.catch(() => {
-      if (cache.get(key) === pending) cache.delete(key);
-    });
-  }
-  return pending;
+  const cached = cache.get(key);
+  if (cached && !refresh && now - cached.readAt < WEBHOOK_URL_MAX_AGE_MS) return cached.value;
+  const entry = {
+    value: 'secretArn' in source ? readSecret(source.secretArn) : readParameter(source.parameterName),
+    readAt: now,
+  };
+  cache.set(key, entry);
+  entry.value.catch(() => {
+    if (cache.get(key) === entry) cache.delete(key);
+  });
+  return entry.value;
 }
 
 async function readSecret(secretArn: string): Promise<string> {
