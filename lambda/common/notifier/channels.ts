@@ -1,18 +1,22 @@
 import { createHash } from 'node:crypto';
-import { PublishCommand, SNSClient, type MessageAttributeValue } from '@aws-sdk/client-sns';
+import type { SNSClient } from '@aws-sdk/client-sns';
 import { postJson, type Clock, type DeliveryOptions, type DeliveryOutcome } from './http';
 import type { ChannelConfig, NotificationMessage } from './message';
 import { renderSlack } from './render-slack';
 import { renderSns } from './render-sns';
 import { renderTeams } from './render-teams';
 import { renderWebhook } from './render-webhook';
-import { resolveWebhookUrl, WebhookUrlError, type WebhookUrlSource } from './secrets';
+import { describeSource, resolveWebhookUrl, WebhookUrlError, type WebhookUrlSource } from './secrets';
 
 let snsClient: SNSClient | undefined;
 
-/** The module's SNS client, created on first use. */
-export function getSnsClient(): SNSClient {
-  return (snsClient ??= new SNSClient({ retryMode: 'adaptive' }));
+/**
+ * The module's SNS client. The SDK module is loaded and the client created on first use (not when this module
+ * is imported), then kept for the life of the container.
+ */
+export async function getSnsClient(): Promise<SNSClient> {
+  const sdk = await import('@aws-sdk/client-sns');
+  return (snsClient ??= new sdk.SNSClient({ retryMode: 'adaptive' }));
 }
 
 export interface ChannelDeliveryOptions extends DeliveryOptions {
@@ -42,6 +46,9 @@ export async function deliverToChannel(
   }
 }
 
+/** Answers that may mean the webhook URL was rotated or revoked since it was read: read it again, once. */
+const REJECTED_STATUSES: ReadonlySet<number> = new Set([401, 403, 404, 410]);
+
 async function postToWebhook(
   channel: Exclude<ChannelConfig, { type: 'sns' }>,
   message: NotificationMessage,
@@ -50,34 +57,47 @@ async function postToWebhook(
   const source: WebhookUrlSource = 'secretArn' in channel
     ? { secretArn: channel.secretArn, secretJsonKey: channel.secretJsonKey }
     : { parameterName: channel.parameterName };
-  let url: string;
-  try {
-    url = await resolveWebhookUrl(source, { allowInsecureLocalhost: options.allowInsecureLocalhost });
-  } catch (err) {
-    if (err instanceof WebhookUrlError) return { ok: false, attempts: 0, error: err.message };
-    throw err;
-  }
+  const url = await readUrl(source, options, false);
+  if (url instanceof WebhookUrlError) return { ok: false, attempts: 0, error: url.message };
   const body = channel.type === 'slack'
     ? renderSlack(message)
     : channel.type === 'teams'
       ? renderTeams(message)
       : renderWebhook(message, options.clock.now());
-  return postJson(url, body, options);
+  const first = await postJson(url, body, options);
+  if (first.ok || !REJECTED_STATUSES.has(first.status ?? 0)) return first;
+
+  const rejected = `${first.error}; the webhook rejected the request`;
+  const fresh = await readUrl(source, options, true);
+  if (fresh instanceof WebhookUrlError) return { ...first, error: `${rejected}, and reading its URL again failed: ${fresh.message}` };
+  if (fresh === url) {
+    return { ...first, error: `${rejected}, and the URL re-read from ${describeSource(source)} is unchanged: put a working webhook URL there` };
+  }
+  const second = await postJson(fresh, body, options);
+  return { ...second, attempts: first.attempts + second.attempts };
+}
+
+/** The webhook URL (from the cache unless `refresh`), or why it cannot be read. */
+async function readUrl(source: WebhookUrlSource, options: ChannelDeliveryOptions, refresh: boolean): Promise<string | WebhookUrlError> {
+  try {
+    return await resolveWebhookUrl(source, { allowInsecureLocalhost: options.allowInsecureLocalhost, clock: options.clock, refresh });
+  } catch (err) {
+    if (err instanceof WebhookUrlError) return err;
+    throw err;
+  }
 }
 
 async function publishToSns(topicArn: string, message: NotificationMessage, options: ChannelDeliveryOptions): Promise<DeliveryOutcome> {
-  const { subject, message: text } = renderSns(message);
+  const { subject, message: text, attributes } = renderSns(message);
   const remaining = (options.deadline ?? Number.POSITIVE_INFINITY) - options.clock.now();
   const timeoutMs = Math.min(options.snsTimeoutMs ?? 10_000, remaining);
   if (timeoutMs <= 0) return { ok: false, attempts: 0, error: 'not sent: no time left before the deadline' };
 
-  const attributes: Record<string, MessageAttributeValue> = {
-    severity: { DataType: 'String', StringValue: message.severity },
-    source: { DataType: 'String', StringValue: message.source || 'unknown' },
-  };
+  const { PublishCommand } = await import('@aws-sdk/client-sns');
+  const client = await getSnsClient();
   const fifo = topicArn.endsWith('.fifo');
   try {
-    const response = await getSnsClient().send(new PublishCommand({
+    const response = await client.send(new PublishCommand({
       TopicArn: topicArn,
       Subject: subject,
       Message: text,

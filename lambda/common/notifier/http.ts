@@ -216,7 +216,8 @@ async function attempt(url: string, payload: string, timeoutMs: number, redact: 
   }
   if (status >= 200 && status < 300) return { ok: true, status };
 
-  const excerpt = redact(bodyExcerpt(text));
+  // redact the whole body before cutting it: a cut through the URL would leave a piece that no longer matches
+  const excerpt = bodyExcerpt(redact(text));
   const error = `HTTP ${status}${excerpt ? `: ${excerpt}` : ''}`;
   if (status === 429) {
     return { ok: false, retry: true, status, error, retryAfter: response.headers.get('retry-after') };

@@ -5,7 +5,7 @@ import type { ChannelConfig, ChannelType, NotificationMessage } from './message'
 
 export type { ChannelConfig, ChannelType, MessageField, MessageSection, NotificationMessage, Severity } from './message';
 export { systemClock, type Clock, type DeliveryOptions, type DeliveryOutcome } from './http';
-export { clearWebhookUrlCache, resolveWebhookUrl, WebhookUrlError, type WebhookUrlSource } from './secrets';
+export { clearWebhookUrlCache, resolveWebhookUrl, WEBHOOK_URL_MAX_AGE_MS, WebhookUrlError, type WebhookUrlSource } from './secrets';
 export { renderSlack, escapeSlack, SLACK_LIMITS } from './render-slack';
 export { renderTeams, TEAMS_LIMITS } from './render-teams';
 export { renderWebhook } from './render-webhook';

@@ -1,5 +1,5 @@
 import type { NotificationMessage, Severity } from './message';
-import { ELLIPSIS, moreNote, truncate, truncateLines } from './text';
+import { ELLIPSIS, moreNote, shrinkToFit, truncate, truncateLines, type ShrinkBudget } from './text';
 
 /**
  * Slack Block Kit limits (https://api.slack.com/reference/block-kit/blocks). Text over a limit is cut
@@ -8,6 +8,11 @@ import { ELLIPSIS, moreNote, truncate, truncateLines } from './text';
 export const SLACK_LIMITS = {
   /** Blocks in one message. */
   blocks: 50,
+  /**
+   * Text of all blocks together. Slack rejects a longer message with `msg_blocks_too_long`, well below
+   * 50 full blocks; reports put the limit at about 12,000 characters.
+   */
+  totalText: 12_000,
   /** `text` of a section block. */
   sectionText: 3000,
   /** `text` of a header block. */
@@ -73,8 +78,20 @@ export function escapeAndFit(raw: string, max: number): string {
   return repairEntityCut(fitted);
 }
 
-/** Render a message as a Slack Block Kit payload with a plain `text` fallback. */
+/**
+ * Render a message as a Slack Block Kit payload with a plain `text` fallback, its blocks under
+ * `SLACK_LIMITS.totalText` characters of text. The header and the link button are always kept.
+ */
 export function renderSlack(message: NotificationMessage): SlackPayload {
+  const budget: ShrinkBudget = {
+    sectionText: SLACK_LIMITS.sectionText,
+    sections: message.sections?.length ?? 0,
+    fields: message.fields?.length ?? 0,
+  };
+  return shrinkToFit(budget, SLACK_LIMITS.totalText, b => build(message, b), payload => textLength(payload.blocks));
+}
+
+function build(message: NotificationMessage, budget: ShrinkBudget): SlackPayload {
   const emoji = SLACK_SEVERITY_EMOJI[message.severity] ?? SLACK_SEVERITY_EMOJI.info;
   const title = oneLine(message.title) || '(no title)';
 
@@ -96,17 +113,22 @@ export function renderSlack(message: NotificationMessage): SlackPayload {
   }
 
   const fields = message.fields ?? [];
-  for (let i = 0; i < fields.length; i += SLACK_LIMITS.fieldsPerSection) {
-    const chunk = fields.slice(i, i + SLACK_LIMITS.fieldsPerSection);
+  const shownFields = fields.slice(0, budget.fields);
+  for (let i = 0; i < shownFields.length; i += SLACK_LIMITS.fieldsPerSection) {
+    const chunk = shownFields.slice(i, i + SLACK_LIMITS.fieldsPerSection);
     blocks.push({
       type: 'section',
       fields: chunk.map(f => mrkdwn(fieldText(f.name, f.value))),
     });
   }
+  if (fields.length > shownFields.length) blocks.push(notShown(moreNote(fields.length - shownFields.length, 'field')));
 
-  for (const section of message.sections ?? []) {
-    blocks.push({ type: 'section', text: mrkdwn(sectionText(section.heading, section.text)) });
+  const sections = message.sections ?? [];
+  const shownSections = sections.slice(0, budget.sections);
+  for (const section of shownSections) {
+    blocks.push({ type: 'section', text: mrkdwn(sectionText(section.heading, section.text, budget.sectionText)) });
   }
+  if (sections.length > shownSections.length) blocks.push(notShown(moreNote(sections.length - shownSections.length, 'section')));
 
   const tail: SlackBlock[] = [];
   if (message.link && isHttpUrl(message.link.url) && message.link.url.length <= SLACK_LIMITS.buttonUrl) {
@@ -136,11 +158,23 @@ function capBlocks(body: SlackBlock[], tail: SlackBlock[]): SlackBlock[] {
   if (body.length <= room) return [...body, ...tail];
   const keep = room - 1;
   const dropped = body.length - keep;
-  return [
-    ...body.slice(0, keep),
-    { type: 'context', elements: [mrkdwn(`_${moreNote(dropped, 'block')} not shown_`)] },
-    ...tail,
-  ];
+  return [...body.slice(0, keep), notShown(moreNote(dropped, 'block')), ...tail];
+}
+
+/** A context block that says what was left out, e.g. `… 3 more sections not shown`. */
+function notShown(note: string): SlackBlock {
+  return { type: 'context', elements: [mrkdwn(`_${note} not shown_`)] };
+}
+
+/** Characters of text in the blocks: what Slack's total limit counts. */
+function textLength(blocks: SlackBlock[]): number {
+  let length = 0;
+  for (const block of blocks) {
+    if ('text' in block && block.text) length += block.text.text.length;
+    if ('fields' in block && block.fields) for (const field of block.fields) length += field.text.length;
+    if ('elements' in block) for (const element of block.elements) length += 'url' in element ? element.text.text.length : element.text.length;
+  }
+  return length;
 }
 
 function fieldText(name: string, value: string): string {
@@ -148,9 +182,9 @@ function fieldText(name: string, value: string): string {
   return label + escapeAndFit(value, SLACK_LIMITS.fieldText - label.length);
 }
 
-function sectionText(heading: string | undefined, text: string): string {
+function sectionText(heading: string | undefined, text: string, max: number): string {
   const head = heading ? `*${escapeAndFit(oneLine(heading), 300)}*\n` : '';
-  return head + escapeAndFit(text, SLACK_LIMITS.sectionText - head.length);
+  return head + escapeAndFit(text, max - head.length);
 }
 
 function mrkdwn(text: string): SlackText {

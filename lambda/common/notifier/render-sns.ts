@@ -1,11 +1,15 @@
+import type { MessageAttributeValue } from '@aws-sdk/client-sns';
 import type { NotificationMessage, Severity } from './message';
 import { truncateUtf8 } from './text';
 
 /** SNS Publish limits (https://docs.aws.amazon.com/sns/latest/api/API_Publish.html). */
 export const SNS_LIMITS = {
-  /** Subject: ASCII, no line breaks or control characters, at most 100 characters. */
-  subject: 100,
-  /** Message: at most 256 KB of UTF-8. */
+  /** Subject: ASCII, no line breaks or control characters, fewer than 100 characters. */
+  subject: 99,
+  /**
+   * Message and message attributes together (each attribute's name, data type and value): at most 256 KiB
+   * of UTF-8. The subject does not count.
+   */
   messageBytes: 262_144,
 } as const;
 
@@ -19,6 +23,8 @@ const SEVERITY_TAG: Record<Severity, string> = {
 export interface SnsRendered {
   readonly subject: string;
   readonly message: string;
+  /** Message attributes for subscription filter policies; they count toward the size limit with the message. */
+  readonly attributes: Record<string, MessageAttributeValue>;
 }
 
 /** Typographic characters with a clear ASCII stand-in. */
@@ -33,7 +39,7 @@ const ASCII_STAND_INS: Record<string, string> = Object.fromEntries([
 
 /**
  * Make a valid SNS Subject: printable ASCII only (accents are stripped, typographic quotes and dashes
- * mapped, other letters become `?`, emoji and symbols are dropped), no line breaks, whitespace collapsed, at most 100 characters.
+ * mapped, other letters become `?`, emoji and symbols are dropped), no line breaks, whitespace collapsed, at most 99 characters.
  */
 export function sanitizeSnsSubject(text: string): string {
   const ascii = text
@@ -47,10 +53,14 @@ export function sanitizeSnsSubject(text: string): string {
   return subject.slice(0, SNS_LIMITS.subject - 3).trimEnd() + '...';
 }
 
-/** Render a message as an SNS subject and a plain-text body. */
+/** Render a message as an SNS subject, a plain-text body and message attributes, together under the size limit. */
 export function renderSns(message: NotificationMessage): SnsRendered {
   const tag = SEVERITY_TAG[message.severity] ?? message.severity.toUpperCase();
   const subject = sanitizeSnsSubject(`[${tag}] ${message.title}`);
+  const attributes: Record<string, MessageAttributeValue> = {
+    severity: { DataType: 'String', StringValue: message.severity },
+    source: { DataType: 'String', StringValue: message.source || 'unknown' },
+  };
 
   const parts: string[] = [];
   parts.push(`[${tag}] ${message.title}`);
@@ -67,8 +77,15 @@ export function renderSns(message: NotificationMessage): SnsRendered {
   }
   if (message.link) parts.push('', `${message.link.text}: ${message.link.url}`);
 
-  const body = truncateUtf8(parts.join('\n'), SNS_LIMITS.messageBytes, dropped => `\n\n… ${dropped} more bytes not shown`);
-  return { subject, message: body };
+  const room = SNS_LIMITS.messageBytes - attributeBytes(attributes);
+  const body = truncateUtf8(parts.join('\n'), room, dropped => `\n\n… ${dropped} more bytes not shown`);
+  return { subject, message: body, attributes };
+}
+
+/** What message attributes add to the size SNS checks: every name, data type and value, in UTF-8. */
+function attributeBytes(attributes: Record<string, MessageAttributeValue>): number {
+  return Object.entries(attributes).reduce(
+    (sum, [name, a]) => sum + Buffer.byteLength(name + (a.DataType ?? '') + (a.StringValue ?? ''), 'utf8'), 0);
 }
 
 /** Whitespace becomes a space, known typography its ASCII form, other letters and digits `?`; symbols and emoji go. */

@@ -1,5 +1,5 @@
 import type { NotificationMessage, Severity } from './message';
-import { moreNote, truncate, truncateLines } from './text';
+import { moreNote, shrinkToFit, truncate, truncateLines, type ShrinkBudget } from './text';
 
 /**
  * Limits for a Teams Workflows ("When a Teams webhook request is received") message. Teams rejects a
@@ -40,7 +40,8 @@ const SEVERITY_LABEL: Record<Severity, string> = {
 export interface AdaptiveCard {
   readonly $schema: string;
   readonly type: 'AdaptiveCard';
-  readonly version: '1.4';
+  /** 1.5, the version that added TextBlock `style: 'heading'`, which the title uses. */
+  readonly version: '1.5';
   readonly body: Record<string, unknown>[];
   readonly actions?: Record<string, unknown>[];
   readonly msteams?: Record<string, unknown>;
@@ -56,39 +57,13 @@ export interface TeamsPayload {
   }];
 }
 
-interface Budget {
-  sectionText: number;
-  sections: number;
-  facts: number;
-}
-
-/** Render a message as an Adaptive Card 1.4 inside a Teams message, under `TEAMS_LIMITS.maxBytes`. */
+/** Render a message as an Adaptive Card 1.5 inside a Teams message, under `TEAMS_LIMITS.maxBytes`. */
 export function renderTeams(message: NotificationMessage): TeamsPayload {
-  const sections = message.sections ?? [];
-  const facts = message.fields ?? [];
-  const budget: Budget = { sectionText: 8000, sections: sections.length, facts: facts.length };
-
-  // shrink step by step: first long section texts, then drop sections from the end, then facts
-  for (;;) {
-    const payload = build(message, budget);
-    const size = byteSize(payload);
-    if (size <= TEAMS_LIMITS.maxBytes) return payload;
-    // drop in proportion to the excess, so a huge message converges in a few rounds
-    const scaled = (n: number) => Math.max(0, Math.min(n - 1, Math.floor((n * TEAMS_LIMITS.maxBytes) / size)));
-    if (budget.sectionText > 500 && budget.sections > 0) {
-      budget.sectionText = Math.floor(budget.sectionText / 2);
-    } else if (budget.sections > 0) {
-      budget.sections = scaled(budget.sections);
-    } else if (budget.facts > 0) {
-      budget.facts = scaled(budget.facts);
-    } else {
-      // nothing left to drop but the title, summary and link, which are already capped
-      return payload;
-    }
-  }
+  const budget: ShrinkBudget = { sectionText: 8000, sections: message.sections?.length ?? 0, fields: message.fields?.length ?? 0 };
+  return shrinkToFit(budget, TEAMS_LIMITS.maxBytes, b => build(message, b), byteSize);
 }
 
-function build(message: NotificationMessage, budget: Budget): TeamsPayload {
+function build(message: NotificationMessage, budget: ShrinkBudget): TeamsPayload {
   const body: Record<string, unknown>[] = [];
   body.push({
     type: 'TextBlock',
@@ -112,17 +87,17 @@ function build(message: NotificationMessage, budget: Budget): TeamsPayload {
   }
 
   const allFacts = message.fields ?? [];
-  if (allFacts.length > 0 && budget.facts > 0) {
+  if (allFacts.length > 0 && budget.fields > 0) {
     body.push({
       type: 'FactSet',
-      facts: allFacts.slice(0, budget.facts).map(f => ({
+      facts: allFacts.slice(0, budget.fields).map(f => ({
         title: truncate(oneLine(f.name), TEAMS_LIMITS.factTitle),
         value: truncate(oneLine(f.value), TEAMS_LIMITS.factValue),
       })),
     });
   }
-  if (allFacts.length > budget.facts) {
-    body.push(note(moreNote(allFacts.length - budget.facts, 'field')));
+  if (allFacts.length > budget.fields) {
+    body.push(note(moreNote(allFacts.length - budget.fields, 'field')));
   }
 
   const allSections = message.sections ?? [];
@@ -151,7 +126,7 @@ function build(message: NotificationMessage, budget: Budget): TeamsPayload {
   const card: AdaptiveCard = {
     $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
     type: 'AdaptiveCard',
-    version: '1.4',
+    version: '1.5',
     body,
     ...(message.link && /^https?:\/\//i.test(message.link.url)
       ? {

@@ -1,5 +1,6 @@
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SSMClient } from '@aws-sdk/client-ssm';
+import { systemClock, type Clock } from './http';
 
 /**
  * Where a webhook URL is stored: a Secrets Manager secret (the whole string, or one key of a JSON
@@ -17,7 +18,21 @@ export interface ResolveWebhookUrlOptions {
    * @default false
    */
   readonly allowInsecureLocalhost?: boolean;
+  /**
+   * Time source for the cache's `WEBHOOK_URL_MAX_AGE_MS`.
+   * @default systemClock
+   */
+  readonly clock?: Pick<Clock, 'now'>;
+  /**
+   * Read the value again even if the cached one is younger than `WEBHOOK_URL_MAX_AGE_MS`, e.g. after the
+   * webhook rejected the cached URL.
+   * @default false
+   */
+  readonly refresh?: boolean;
 }
+
+/** Longest time a value read from Secrets Manager or SSM is used before it is read again. */
+export const WEBHOOK_URL_MAX_AGE_MS = 10 * 60_000;
 
 /** A webhook URL could not be read or is not usable. The message names the secret or parameter, never the URL. */
 export class WebhookUrlError extends Error {
@@ -41,22 +56,27 @@ export type WebhookUrlErrorReason =
 let secretsManagerClient: SecretsManagerClient | undefined;
 let ssmClient: SSMClient | undefined;
 
-/** The module's Secrets Manager client, created on first use. */
-export function getSecretsManagerClient(): SecretsManagerClient {
-  return (secretsManagerClient ??= new SecretsManagerClient({ retryMode: 'adaptive' }));
+/**
+ * The module's Secrets Manager client. The SDK module is loaded and the client created on first use (not when
+ * this module is imported), then kept for the life of the container.
+ */
+export async function getSecretsManagerClient(): Promise<SecretsManagerClient> {
+  const sdk = await import('@aws-sdk/client-secrets-manager');
+  return (secretsManagerClient ??= new sdk.SecretsManagerClient({ retryMode: 'adaptive' }));
 }
 
-/** The module's SSM client, created on first use. */
-export function getSsmClient(): SSMClient {
-  return (ssmClient ??= new SSMClient({ retryMode: 'adaptive' }));
+/** The module's SSM client, loaded and created on first use like `getSecretsManagerClient`. */
+export async function getSsmClient(): Promise<SSMClient> {
+  const sdk = await import('@aws-sdk/client-ssm');
+  return (ssmClient ??= new sdk.SSMClient({ retryMode: 'adaptive' }));
 }
 
 /**
- * Raw secret strings, keyed by the reference (never by the value), kept for the life of the container.
- * The promise is cached, so concurrent first calls share one request; a failed read is forgotten so the
- * next invocation tries again.
+ * Raw secret strings, keyed by the reference (never by the value), each with when its read started. A value is
+ * used for at most `WEBHOOK_URL_MAX_AGE_MS`, so a warm container picks up a rotated URL. The promise is cached,
+ * so concurrent calls share one request; a failed read is forgotten so the next invocation tries again.
  */
-const cache = new Map<string, Promise<string>>();
+const cache = new Map<string, { readonly value: Promise<string>; readonly readAt: number }>();
 
 /** Forget every cached value (tests, or after a rotation is detected). */
 export function clearWebhookUrlCache(): void {
@@ -74,34 +94,38 @@ export function describeSource(source: WebhookUrlSource): string {
 }
 
 /**
- * Read a webhook URL from Secrets Manager or SSM Parameter Store (with decryption), once per container,
- * and check that it is an `https:` URL.
+ * Read a webhook URL from Secrets Manager or SSM Parameter Store (with decryption), at most once per
+ * `WEBHOOK_URL_MAX_AGE_MS` unless `refresh` is set, and check that it is an `https:` URL.
  * @throws WebhookUrlError naming the secret or parameter and what is wrong with it
  */
 export async function resolveWebhookUrl(source: WebhookUrlSource, options: ResolveWebhookUrlOptions = {}): Promise<string> {
-  const raw = await readCached(source);
+  const raw = await readCached(source, (options.clock ?? systemClock).now(), options.refresh ?? false);
   const value = 'secretArn' in source ? extractFromSecret(source, raw) : raw;
   return validateUrl(value.trim(), describeSource(source), options);
 }
 
-function readCached(source: WebhookUrlSource): Promise<string> {
+function readCached(source: WebhookUrlSource, now: number, refresh: boolean): Promise<string> {
   const key = 'secretArn' in source ? `secretsmanager:${source.secretArn}` : `ssm:${source.parameterName}`;
-  let pending = cache.get(key);
-  if (!pending) {
-    pending = 'secretArn' in source ? readSecret(source.secretArn) : readParameter(source.parameterName);
-    cache.set(key, pending);
-    pending.catch(() => {
-      if (cache.get(key) === pending) cache.delete(key);
-    });
-  }
-  return pending;
+  const cached = cache.get(key);
+  if (cached && !refresh && now - cached.readAt < WEBHOOK_URL_MAX_AGE_MS) return cached.value;
+  const entry = {
+    value: 'secretArn' in source ? readSecret(source.secretArn) : readParameter(source.parameterName),
+    readAt: now,
+  };
+  cache.set(key, entry);
+  entry.value.catch(() => {
+    if (cache.get(key) === entry) cache.delete(key);
+  });
+  return entry.value;
 }
 
 async function readSecret(secretArn: string): Promise<string> {
   const where = `secret ${secretArn}`;
+  const { GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
+  const client = await getSecretsManagerClient();
   let response;
   try {
-    response = await getSecretsManagerClient().send(new GetSecretValueCommand({ SecretId: secretArn }));
+    response = await client.send(new GetSecretValueCommand({ SecretId: secretArn }));
   } catch (err) {
     throw awsError(err, where, 'secretsmanager:GetSecretValue (and kms:Decrypt if the secret uses a customer managed key)');
   }
@@ -113,9 +137,11 @@ async function readSecret(secretArn: string): Promise<string> {
 
 async function readParameter(parameterName: string): Promise<string> {
   const where = `parameter ${parameterName}`;
+  const { GetParameterCommand } = await import('@aws-sdk/client-ssm');
+  const client = await getSsmClient();
   let response;
   try {
-    response = await getSsmClient().send(new GetParameterCommand({ Name: parameterName, WithDecryption: true }));
+    response = await client.send(new GetParameterCommand({ Name: parameterName, WithDecryption: true }));
   } catch (err) {
     throw awsError(err, where, 'ssm:GetParameter (and kms:Decrypt for a SecureString with a customer managed key)');
   }

@@ -1,6 +1,6 @@
 /**
- * Text helpers shared by the renderers: length-limited truncation that never fails, never splits a
- * surrogate pair, and says how much was left out.
+ * Helpers shared by the renderers: length-limited truncation that never fails, never splits a
+ * surrogate pair, and says how much was left out; and a loop that shrinks a whole message to a size.
  */
 
 /** The ellipsis appended where text was cut. */
@@ -77,4 +77,40 @@ export function truncateUtf8(text: string, maxBytes: number, suffix: (droppedByt
   if (kept.endsWith('\uFFFD') && !text.startsWith(kept)) kept = kept.slice(0, -1);
   const dropped = bytes - Buffer.byteLength(kept, 'utf8');
   return kept + suffix(dropped);
+}
+
+/** How much of a message's sections and fields a renderer shows. */
+export interface ShrinkBudget {
+  /** Longest text of one section. */
+  readonly sectionText: number;
+  /** Sections shown, from the first. */
+  readonly sections: number;
+  /** Fields shown, from the first. */
+  readonly fields: number;
+}
+
+/**
+ * Render with a shrinking budget until `size(rendered) <= max`: first halve long section texts (not below
+ * 500), then drop sections from the end, then fields. The renderer says how many it left out. Returns the
+ * smallest rendering if even that is over `max`.
+ */
+export function shrinkToFit<T>(start: ShrinkBudget, max: number, render: (budget: ShrinkBudget) => T, size: (rendered: T) => number): T {
+  let budget = start;
+  for (;;) {
+    const rendered = render(budget);
+    const used = size(rendered);
+    if (used <= max) return rendered;
+    // drop in proportion to the excess, so a huge message converges in a few rounds
+    const scaled = (n: number) => Math.max(0, Math.min(n - 1, Math.floor((n * max) / used)));
+    if (budget.sectionText > 500 && budget.sections > 0) {
+      budget = { ...budget, sectionText: Math.floor(budget.sectionText / 2) };
+    } else if (budget.sections > 0) {
+      budget = { ...budget, sections: scaled(budget.sections) };
+    } else if (budget.fields > 0) {
+      budget = { ...budget, fields: scaled(budget.fields) };
+    } else {
+      // nothing left to drop; what remains is capped field by field
+      return rendered;
+    }
+  }
 }

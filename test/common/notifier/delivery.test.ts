@@ -144,6 +144,23 @@ describe('postJson', () => {
     expect(result.error).not.toContain('s3cr3t');
   });
 
+  test.each([
+    ['URL', () => server.url(HOOK)],
+    ['path', () => HOOK],
+  ])('redacts the webhook %s even where the excerpt cuts through it', async (_, echoed) => {
+    // Prepare: the body echoes the URL so that the 200-character excerpt ends inside the token
+    const text = echoed();
+    const prefix = 'x'.repeat(200 - text.length + 4);
+    server.script(HOOK, { status: 404, body: `${prefix}${text} not found` });
+
+    // Act
+    const result = await postJson(server.url(HOOK), {}, options);
+
+    // Assess
+    expect(result.error).toBe(`HTTP 404: ${prefix}${text === HOOK ? '[webhook path]' : '[webhook URL]'} not found`);
+    expect(result.error).not.toContain('s3cr3t');
+  });
+
   test('times out a request that gets no answer and retries it', async () => {
     // Prepare: the server never answers; the timeout is real time, so keep it short
     server.fallback = { status: 200, hang: true };

@@ -1,5 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { AuthorizationErrorException, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -11,9 +11,13 @@ import {
   createNotifier,
   notifierFromEnv,
   parseChannels,
+  renderSns,
+  SNS_LIMITS,
   type ChannelConfig,
+  type NotificationMessage,
   type NotifierLogger,
   type NotifierOptions,
+  WEBHOOK_URL_MAX_AGE_MS,
 } from '../../../lambda/common/notifier/index';
 
 const secretsManager = mockClient(SecretsManagerClient);
@@ -25,6 +29,8 @@ const TEAMS_PARAMETER = '/ops/teams-webhook';
 const WEBHOOK_SECRET = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:ops/pagerbridge-AbCdEf';
 const TOPIC = 'arn:aws:sns:us-east-1:111122223333:ops-alerts';
 const SLACK_PATH = '/services/T0AAA/B0BBB/slack-s3cr3t';
+/** The Slack webhook after a rotation. */
+const ROTATED_SLACK_PATH = '/services/T0AAA/B0BBB/rotated-s3cr3t';
 const TEAMS_PATH = '/workflows/teams-s3cr3t/triggers/manual/paths/invoke?sig=teams-sig';
 const WEBHOOK_PATH = '/hooks/webhook-s3cr3t';
 
@@ -112,6 +118,25 @@ describe('createNotifier', () => {
       MessageGroupId: 'cdk-ecs-ops',
       MessageDeduplicationId: expect.stringMatching(/^[0-9a-f]{64}$/),
     });
+  });
+
+  test('keeps an SNS message and its attributes together under 256 KiB', async () => {
+    // Prepare: a body 20 bytes under the limit on its own; the two attributes add 31 bytes
+    const withText = (text: string): NotificationMessage => ({ source: 's', title: 't', severity: 'info', sections: [{ text }] });
+    const frame = Buffer.byteLength(renderSns(withText('')).message);
+    const message = withText('x'.repeat(SNS_LIMITS.messageBytes - 20 - frame));
+
+    // Act
+    const results = await createNotifier([{ type: 'sns', topicArn: TOPIC }], options()).send(message);
+
+    // Assess: what SNS counts is the body plus every attribute's name, data type and value
+    expect(results[0].ok).toBe(true);
+    const input = sns.commandCalls(PublishCommand)[0].args[0].input;
+    const attributeBytes = Object.entries(input.MessageAttributes!)
+      .reduce((sum, [name, a]) => sum + Buffer.byteLength(name + a.DataType + a.StringValue), 0);
+    expect(attributeBytes).toBe(31);
+    expect(Buffer.byteLength(input.Message!) + attributeBytes).toBeLessThanOrEqual(SNS_LIMITS.messageBytes);
+    expect(input.Message).toMatch(/\n\n… \d+ more bytes not shown$/);
   });
 
   test('when one channel fails the others still deliver, and the failure is logged', async () => {
@@ -225,6 +250,107 @@ describe('createNotifier', () => {
     for (const secret of ['slack-s3cr3t', 'teams-s3cr3t', 'teams-sig', 'webhook-s3cr3t']) {
       expect(everything).not.toContain(secret);
     }
+  });
+});
+
+describe('rotated webhook URLs', () => {
+  const SLACK: ChannelConfig[] = [{ type: 'slack', secretArn: SLACK_SECRET }];
+
+  test('a URL rotated in the secret is used once the cached one is 10 minutes old', async () => {
+    // Prepare: one send reads and caches the URL, then the secret is rotated
+    const notifier = createNotifier(SLACK, options());
+    await notifier.send(agentMonitorReport());
+    secretsManager.on(GetSecretValueCommand, { SecretId: SLACK_SECRET }).resolves({ SecretString: server.url(ROTATED_SLACK_PATH) });
+
+    // Act: one send a second short of 10 minutes later, one at 10 minutes
+    clock.time += WEBHOOK_URL_MAX_AGE_MS - 1000;
+    await notifier.send(agentMonitorReport());
+    clock.time += 1000;
+    const results = await notifier.send(agentMonitorReport());
+
+    // Assess
+    expect(WEBHOOK_URL_MAX_AGE_MS).toBe(10 * 60 * 1000);
+    expect(results).toEqual([{ channel: 'slack#0', ok: true, attempts: 1, status: 200 }]);
+    expect(server.requestsTo(SLACK_PATH)).toHaveLength(2);
+    expect(server.requestsTo(ROTATED_SLACK_PATH)).toHaveLength(1);
+    expect(secretsManager).toHaveReceivedCommandTimes(GetSecretValueCommand, 2);
+  });
+
+  test.each([
+    [404, 'no_service'],
+    [410, 'channel_is_archived'],
+  ])('a %i from the old URL makes one re-read and one post to the new URL', async (status, answer) => {
+    // Prepare: the cached URL is the old one; the secret now holds the new one
+    secretsManager.on(GetSecretValueCommand, { SecretId: SLACK_SECRET })
+      .resolvesOnce({ SecretString: server.url(SLACK_PATH) })
+      .resolves({ SecretString: server.url(ROTATED_SLACK_PATH) });
+    server.script(SLACK_PATH, { status, body: answer });
+
+    // Act
+    const results = await createNotifier(SLACK, options()).send(agentMonitorReport());
+
+    // Assess
+    expect(results).toEqual([{ channel: 'slack#0', ok: true, attempts: 2, status: 200 }]);
+    expect(secretsManager).toHaveReceivedCommandTimes(GetSecretValueCommand, 2);
+    const [rejected] = server.requestsTo(SLACK_PATH);
+    const [delivered] = server.requestsTo(ROTATED_SLACK_PATH);
+    expect(server.requests).toEqual([rejected, delivered]);
+    expect(delivered.json()).toEqual(rejected.json());
+  });
+
+  test('a 401 with an unchanged URL gives up after one re-read', async () => {
+    // Prepare: the Teams URL in SSM has not changed; the workflow rejects its signature
+    server.script(TEAMS_PATH, { status: 401, body: 'DirectApiAuthorizationRequired' });
+    const notifier = createNotifier([{ type: 'teams', parameterName: TEAMS_PARAMETER }], options());
+
+    // Act
+    const results = await notifier.send(agentMonitorReport());
+
+    // Assess
+    expect(results).toEqual([{
+      channel: 'teams#0',
+      ok: false,
+      attempts: 1,
+      status: 401,
+      error: 'HTTP 401: DirectApiAuthorizationRequired; the webhook rejected the request, and the URL re-read from '
+        + `parameter ${TEAMS_PARAMETER} is unchanged: put a working webhook URL there`,
+    }]);
+    expect(ssm).toHaveReceivedCommandTimes(GetParameterCommand, 2);
+    expect(server.requests).toHaveLength(1);
+  });
+
+  test('a 403 whose re-read fails reports both, without the URL', async () => {
+    secretsManager.on(GetSecretValueCommand, { SecretId: SLACK_SECRET })
+      .resolvesOnce({ SecretString: server.url(SLACK_PATH) })
+      .rejects(new ResourceNotFoundException({ message: "Secrets Manager can't find the specified secret.", $metadata: {} }));
+    server.script(SLACK_PATH, { status: 403, body: 'invalid_token' });
+
+    const results = await createNotifier(SLACK, options()).send(agentMonitorReport());
+
+    expect(results).toEqual([{
+      channel: 'slack#0',
+      ok: false,
+      attempts: 1,
+      status: 403,
+      error: 'HTTP 403: invalid_token; the webhook rejected the request, and reading its URL again failed: '
+        + `Webhook URL secret ${SLACK_SECRET} was not found (ResourceNotFoundException)`,
+    }]);
+  });
+
+  test.each([400, 500])('a %i does not make a re-read', async status => {
+    // Prepare: the secret was rotated, but a 400 or 500 says nothing about the URL
+    secretsManager.on(GetSecretValueCommand, { SecretId: SLACK_SECRET })
+      .resolvesOnce({ SecretString: server.url(SLACK_PATH) })
+      .resolves({ SecretString: server.url(ROTATED_SLACK_PATH) });
+    server.fallback = { status, body: 'invalid_payload' };
+
+    // Act
+    const results = await createNotifier(SLACK, options()).send(agentMonitorReport());
+
+    // Assess
+    expect(results[0]).toMatchObject({ ok: false, status });
+    expect(secretsManager).toHaveReceivedCommandTimes(GetSecretValueCommand, 1);
+    expect(server.requestsTo(ROTATED_SLACK_PATH)).toHaveLength(0);
   });
 });
 

@@ -164,6 +164,41 @@ describe('Slack renderer', () => {
     expect(payload.blocks[49].type).toBe('actions');
   });
 
+  test('keeps 40 sections of 2,900 characters under the total text limit, with the header, the button and a note', () => {
+    // Prepare: 40 services, each with a 2,900-character paragraph of ECS service events
+    const event = (i: number) => `(service api-${i}) was unable to place a task because no container instance met all of its requirements. `;
+    const sections = Array.from({ length: 40 }, (_, i) => ({ heading: `Service ${i}`, text: event(i).repeat(30).slice(0, 2900) }));
+    const message: NotificationMessage = { ...agentMonitorReport(), sections };
+
+    // Act
+    const payload = renderSlack(message);
+
+    // Assess
+    const total = allSlackTexts(payload.blocks).join('').length;
+    expect(SLACK_LIMITS.totalText).toBe(12_000);
+    expect(total).toBeLessThanOrEqual(SLACK_LIMITS.totalText);
+    expect(payload.blocks[0]).toEqual({ type: 'header', text: { type: 'plain_text', text: `:warning: ${message.title}`, emoji: true } });
+    expect(payload.blocks[payload.blocks.length - 1]).toMatchObject({ type: 'actions', elements: [{ type: 'button', url: message.link!.url }] });
+    const shown = (payload.blocks as AnyBlock[]).filter(b => b.text?.text.startsWith('*Service '));
+    expect(shown.length).toBeGreaterThan(0);
+    expect(payload.blocks).toContainEqual({ type: 'context', elements: [{ type: 'mrkdwn', text: `_… ${40 - shown.length} more sections not shown_` }] });
+    // the sections that are shown were shortened
+    for (const section of shown) expect(section.text!.text).toMatch(/…$/);
+    // the fields are still there
+    expect(allSlackTexts(payload.blocks)).toContain('*Cluster*\ndefault');
+  });
+
+  test('drops fields from the end when they alone pass the total text limit', () => {
+    const fields = Array.from({ length: 30 }, (_, i) => ({ name: `Service ${i}`, value: 'v'.repeat(1000) }));
+    const payload = renderSlack({ source: 's', title: 't', severity: 'info', fields });
+
+    const shown = (payload.blocks as AnyBlock[]).flatMap(b => b.fields ?? []);
+    expect(allSlackTexts(payload.blocks).join('').length).toBeLessThanOrEqual(SLACK_LIMITS.totalText);
+    expect(shown.length).toBeGreaterThan(0);
+    expect(shown[0].text.startsWith('*Service 0*\n')).toBe(true);
+    expect(payload.blocks).toContainEqual({ type: 'context', elements: [{ type: 'mrkdwn', text: `_… ${30 - shown.length} more fields not shown_` }] });
+  });
+
   test('leaves out a link that is not http(s)', () => {
     const payload = renderSlack({ source: 's', title: 't', severity: 'info', link: { text: 'x', url: 'javascript:alert(1)' } });
     expect(payload.blocks.some(b => b.type === 'actions')).toBe(false);
@@ -171,7 +206,7 @@ describe('Slack renderer', () => {
 });
 
 describe('Teams renderer', () => {
-  test('renders an Adaptive Card 1.4 in a Workflows message', () => {
+  test('renders an Adaptive Card 1.5 in a Workflows message', () => {
     // Prepare
     const message = agentMonitorReport();
 
@@ -184,8 +219,9 @@ describe('Teams renderer', () => {
     const [attachment] = payload.attachments;
     expect(attachment.contentType).toBe('application/vnd.microsoft.card.adaptive');
     const card = attachment.content;
-    expect(card).toMatchObject({ type: 'AdaptiveCard', version: '1.4', $schema: 'http://adaptivecards.io/schemas/adaptive-card.json' });
-    expect(card.body[0]).toMatchObject({ type: 'TextBlock', text: message.title, weight: 'Bolder', color: 'Warning', wrap: true });
+    // the title uses TextBlock style "heading", which Adaptive Cards added in version 1.5
+    expect(card).toMatchObject({ type: 'AdaptiveCard', version: '1.5', $schema: 'http://adaptivecards.io/schemas/adaptive-card.json' });
+    expect(card.body[0]).toMatchObject({ type: 'TextBlock', text: message.title, style: 'heading', weight: 'Bolder', color: 'Warning', wrap: true });
     expect(card.body).toContainEqual(expect.objectContaining({
       type: 'FactSet',
       facts: message.fields!.map(f => ({ title: f.name, value: f.value })),
@@ -254,11 +290,17 @@ describe('SNS renderer', () => {
     expect(sanitizeSnsSubject('🚨')).toBe('Notification');
   });
 
-  test('cuts the subject at 100 characters', () => {
+  test('cuts the subject to 99 characters, as SNS needs fewer than 100', () => {
     const subject = sanitizeSnsSubject('A'.repeat(250));
-    expect(subject).toHaveLength(SNS_LIMITS.subject);
+    expect(subject).toHaveLength(99);
     expect(subject.endsWith('...')).toBe(true);
-    expect(renderSns({ source: 's', title: 'x'.repeat(500), severity: 'error' }).subject).toHaveLength(100);
+    expect(renderSns({ source: 's', title: 'x'.repeat(500), severity: 'error' }).subject).toHaveLength(99);
+  });
+
+  test('keeps a 99-character subject and cuts a 100-character one', () => {
+    expect(SNS_LIMITS.subject).toBe(99);
+    expect(sanitizeSnsSubject('A'.repeat(99))).toBe('A'.repeat(99));
+    expect(sanitizeSnsSubject('A'.repeat(100))).toBe(`${'A'.repeat(96)}...`);
   });
 
   test('keeps the body under 256 KB', () => {

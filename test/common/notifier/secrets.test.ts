@@ -7,7 +7,8 @@ import {
 import { GetParameterCommand, ParameterNotFound, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { clearWebhookUrlCache, resolveWebhookUrl, WebhookUrlError } from '../../../lambda/common/notifier/secrets';
+import { FakeClock } from './support';
+import { clearWebhookUrlCache, resolveWebhookUrl, WEBHOOK_URL_MAX_AGE_MS, WebhookUrlError } from '../../../lambda/common/notifier/secrets';
 
 const secretsManager = mockClient(SecretsManagerClient);
 const ssm = mockClient(SSMClient);
@@ -15,6 +16,7 @@ const ssm = mockClient(SSMClient);
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:ops/slack-webhook-AbCdEf';
 const PARAMETER = '/ops/teams/webhook-url';
 const SLACK_URL = 'https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX';
+const ROTATED_URL = 'https://hooks.slack.com/services/T00000000/B00000000/YYYYYYYYYYYYYYYYYYYYYYYY';
 
 afterEach(() => {
   secretsManager.reset();
@@ -144,13 +146,32 @@ describe('SSM Parameter Store', () => {
 });
 
 describe('cache', () => {
-  test('reads a secret once for the life of the container', async () => {
-    secretsManager.on(GetSecretValueCommand).resolves({ SecretString: SLACK_URL });
+  test('reads a secret once within 10 minutes, and again after', async () => {
+    // Prepare
+    const clock = new FakeClock();
+    secretsManager.on(GetSecretValueCommand).resolvesOnce({ SecretString: SLACK_URL }).resolves({ SecretString: ROTATED_URL });
 
-    await resolveWebhookUrl({ secretArn: SECRET_ARN });
-    await resolveWebhookUrl({ secretArn: SECRET_ARN });
+    // Act
+    const first = await resolveWebhookUrl({ secretArn: SECRET_ARN }, { clock });
+    clock.time += WEBHOOK_URL_MAX_AGE_MS - 1;
+    const cached = await resolveWebhookUrl({ secretArn: SECRET_ARN }, { clock });
+    clock.time += 1;
+    const fresh = await resolveWebhookUrl({ secretArn: SECRET_ARN }, { clock });
 
-    expect(secretsManager).toHaveReceivedCommandTimes(GetSecretValueCommand, 1);
+    // Assess
+    expect([first, cached, fresh]).toEqual([SLACK_URL, SLACK_URL, ROTATED_URL]);
+    expect(secretsManager).toHaveReceivedCommandTimes(GetSecretValueCommand, 2);
+  });
+
+  test('refresh reads the value again at once, and the next call uses what it read', async () => {
+    ssm.on(GetParameterCommand).resolvesOnce({ Parameter: { Value: SLACK_URL } }).resolves({ Parameter: { Value: ROTATED_URL } });
+
+    await resolveWebhookUrl({ parameterName: PARAMETER });
+    const refreshed = await resolveWebhookUrl({ parameterName: PARAMETER }, { refresh: true });
+    const next = await resolveWebhookUrl({ parameterName: PARAMETER });
+
+    expect([refreshed, next]).toEqual([ROTATED_URL, ROTATED_URL]);
+    expect(ssm).toHaveReceivedCommandTimes(GetParameterCommand, 2);
   });
 
   test('concurrent first calls share one request', async () => {
