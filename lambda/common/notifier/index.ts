@@ -1,7 +1,8 @@
-import { Logger } from '@aws-lambda-powertools/logger';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { deliverToChannel } from './channels';
 import { systemClock, type Clock, type DeliveryOptions } from './http';
 import type { ChannelConfig, ChannelType, NotificationMessage } from './message';
+import { logger as sharedLogger } from '../powertools';
 
 export type { ChannelConfig, ChannelType, MessageField, MessageSection, NotificationMessage, Severity } from './message';
 export { systemClock, type Clock, type DeliveryOptions, type DeliveryOutcome } from './http';
@@ -23,7 +24,7 @@ export type NotifierLogger = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
 export interface NotifierOptions {
   /**
    * Where delivery results are logged.
-   * @default - a Powertools Logger with service name "cdk-ecs-ops-notifier"
+   * @default - the function's shared logger (lambda/common/powertools.ts)
    */
   readonly logger?: NotifierLogger;
   /**
@@ -75,11 +76,6 @@ export interface Notifier {
   send(message: NotificationMessage, options?: SendOptions): Promise<DeliveryResult[]>;
 }
 
-let defaultLogger: Logger | undefined;
-
-function getDefaultLogger(): Logger {
-  return (defaultLogger ??= new Logger({ serviceName: 'cdk-ecs-ops-notifier' }));
-}
 
 /** Label of a channel in results and logs, e.g. `teams#1`. */
 export function channelLabel(channel: ChannelConfig, index: number): string {
@@ -89,7 +85,7 @@ export function channelLabel(channel: ChannelConfig, index: number): string {
 /** Create a notifier for a list of channels. Create it once, at module scope. */
 export function createNotifier(channels: readonly ChannelConfig[], options: NotifierOptions = {}): Notifier {
   const clock = options.clock ?? systemClock;
-  const logger = options.logger ?? getDefaultLogger();
+  const logger = options.logger ?? sharedLogger;
   const list = [...channels];
 
   return {
