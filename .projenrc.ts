@@ -1,4 +1,4 @@
-import { JsonFile, awscdk, javascript, typescript } from 'projen';
+import { DependencyType, JsonFile, awscdk, javascript, release, typescript } from 'projen';
 
 /**
  * Versions are pinned on purpose; see README "Develop" for why each one is what it is.
@@ -6,15 +6,19 @@ import { JsonFile, awscdk, javascript, typescript } from 'projen';
  *   handler function uses. It is the peer floor, and the exact version the tests run against.
  * - TypeScript and jsii 5.9: TypeScript 7 breaks ts-jest 29.
  * - aws-cdk CLI 2.1148.1: the CLI 3.x cannot read aws-cdk-lib 2.2xx cloud assemblies.
- * - cdk-nag 2.37: cdk-nag 3 dropped NagSuppressions and the Aspect-based packs.
+ * - constructs: the peer floor stays 10.0.5; the tests and jsii-rosetta use the current 10.x (rosetta cannot
+ *   resolve the symbols of constructs 10.0.5's old assembly).
+ * - cdk-nag 2.38: the test helpers use cdk-nag 2's logger API; cdk-nag 3 (policy validation plugins, which need
+ *   aws-cdk-lib 2.257) is tested by test:consumer in apps with the latest aws-cdk-lib.
  */
 const CDK_FLOOR = '2.224.0';
+const CONSTRUCTS_FLOOR = '10.0.5';
+const CONSTRUCTS_DEV = '10.8.1';
 
 const project = new awscdk.AwsCdkConstructLibrary({
   name: 'cdk-ecs-ops',
-  description:
-    'AWS CDK constructs for running Amazon ECS well: event notifications, container agent updates, ' +
-    'disconnected agent replacement, deploy-time tasks and a service status API.',
+  // Lists only what exists: each construct adds itself here and to the README's table.
+  description: 'AWS CDK constructs for running Amazon ECS well: EcsAgentMonitor replaces container instances whose ECS agent stays disconnected.',
   author: 'cdk-ecs-ops developers',
   authorAddress: 'cdk-ecs-ops@users.noreply.github.com',
   repositoryUrl: 'https://github.com/cdk-ecs-ops/cdk-ecs-ops.git',
@@ -30,13 +34,18 @@ const project = new awscdk.AwsCdkConstructLibrary({
   minNodeVersion: '22.0.0',
 
   cdkVersion: CDK_FLOOR,
-  constructsVersion: '10.0.5',
+  constructsVersion: CONSTRUCTS_FLOOR,
+  // The dev versions are set below, not pinned to the peer floors.
+  peerDependencyOptions: { pinnedDevDependency: false },
   jsiiVersion: '~5.9.0',
   typescriptVersion: '~5.9.3',
 
   // CI is `.ci/run` on a clean clone; no hosted workflows.
   github: false,
+  // `npx projen release` bumps the version from the Conventional Commits since the last tag and builds;
+  // `npx projen publish:git` then writes CHANGELOG.md, commits it and tags the release.
   release: true,
+  releaseTrigger: release.ReleaseTrigger.manual({ changelog: true, changelogPath: 'CHANGELOG.md', gitPushCommand: '' }),
 
   // jsii targets, as the cdklabs libraries configure them. Only the JavaScript package is built here.
   publishToPypi: { distName: 'cdk-ecs-ops', module: 'cdk_ecs_ops' },
@@ -95,7 +104,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     // build and test tools
     'esbuild@0.28.2',
     'aws-cdk@2.1148.1',
-    'cdk-nag@2.37.55',
+    'cdk-nag@2.38.2',
     'aws-sdk-client-mock@4.1.0',
     'aws-sdk-client-mock-jest@4.1.0',
     '@cloud-copilot/iam-simulate@0.1.173',
@@ -104,6 +113,17 @@ const project = new awscdk.AwsCdkConstructLibrary({
 
   gitignore: ['/assets/', '/cdk.out/', '/.tmp/', '/.tools/', '*.tgz', '.jsii.tabl.json'],
 });
+
+// Develop against the current constructs 10.x; users keep the peer floor.
+project.deps.removeDependency('constructs', DependencyType.BUILD);
+project.deps.addDependency(`constructs@${CONSTRUCTS_DEV}`, DependencyType.BUILD);
+// The tests run against the aws-cdk-lib floor itself.
+project.deps.addDependency(`aws-cdk-lib@${CDK_FLOOR}`, DependencyType.BUILD);
+
+// jsii's warnings are worth fixing, not silencing (projen's default silences reserved words). The one
+// exception is deliberate: constructs is developed against the current 10.x while the peer floor stays 10.0.5
+// (see the top of this file), which jsii's metadata check would have equal.
+project.compileTask.reset('jsii --silence-warnings=metadata/missing-dev-dependency');
 
 for (const ignored of ['/lambda/', '/example/', '/scripts/', '/bench/', '/.ci/', '/.tools/', '/cdk.out/', '/.tmp/', '/cdk.json', '*.tgz', '/tsconfig.jest.json']) {
   project.addPackageIgnore(ignored);
@@ -131,8 +151,8 @@ const bundle = project.addTask('bundle', {
   description: 'Bundle every Lambda handler in lambda/ with esbuild into assets/',
   exec: 'ts-node --transpile-only --project tsconfig.dev.json scripts/bundle-handlers.ts',
 });
-project.preCompileTask.spawn(bundle);
-// `npm test` on a fresh clone must work: the construct tests read the bundles.
+// Bundled once per build, by the test task (jsii and rosetta do not need the bundles; the tests and the
+// package step after them do). `npx projen test` on a fresh clone works too: the construct tests read the bundles.
 // ts-jest only transpiles (isolatedModules), so the type check of handlers, tests and example is its own step.
 const typecheck = project.addTask('typecheck', {
   description: 'Type-check src, lambda, test, example, scripts and bench',
@@ -144,6 +164,12 @@ project.testTask.prependSpawn(bundle);
 // Build only the JavaScript package here; the other jsii targets are built where their toolchains are.
 project.packageTask.reset();
 project.packageTask.spawn(project.tasks.tryFind('package:js')!);
+// The other jsii languages' registries cannot be reached here, but generating their code catches what jsii
+// would reject in any of them.
+project.packageTask.spawn(project.addTask('package:code-only', {
+  description: 'Generate the Python, Java, .NET and Go code (no packaging) to check every jsii target',
+  exec: 'jsii-pacmak --code-only --targets python,java,dotnet,go -o dist/code',
+}));
 
 // README and doc-comment examples must compile (rosetta/default.ts-fixture supplies their imports).
 project.postCompileTask.exec('jsii-rosetta extract --strict --fail --compile');

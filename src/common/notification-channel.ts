@@ -30,21 +30,30 @@ export interface WebhookParameterOptions {
 }
 
 /**
- * What a bound channel tells its function: the kind of channel and where to read its target from.
- * The webhook URL itself is never part of it.
+ * The kinds of channel a notification can go to.
  */
-export interface NotificationChannelConfig {
-  /** `slack`, `teams`, `webhook` or `sns`. */
-  readonly type: string;
-  /** ARN of the secret holding the webhook URL. @default - not read from a secret */
+export enum NotificationChannelType {
+  /** A Slack incoming webhook (Block Kit). */
+  SLACK = 'slack',
+  /** A Microsoft Teams Workflows webhook (Adaptive Card). */
+  TEAMS = 'teams',
+  /** Any HTTPS endpoint that accepts the message as JSON. */
+  WEBHOOK = 'webhook',
+  /** An SNS topic. */
+  SNS = 'sns',
+}
+
+/** What a bound channel tells its function (`NOTIFICATION_CHANNELS`): never the webhook URL, only where to read it. */
+interface ChannelConfig {
+  readonly type: NotificationChannelType;
   readonly secretArn?: string;
-  /** JSON key in the secret whose value is the URL. @default - the whole secret string */
   readonly secretJsonKey?: string;
-  /** Name of the SSM parameter holding the webhook URL. @default - not read from a parameter */
   readonly parameterName?: string;
-  /** ARN of the SNS topic to publish to. @default - not an SNS channel */
   readonly topicArn?: string;
 }
+
+/** Grants a function what one channel needs and returns the channel's configuration. */
+type Binder = (scope: Construct, grantee: iam.IGrantable) => ChannelConfig;
 
 /**
  * Where a construct sends its chat messages: Slack, Microsoft Teams, a generic JSON webhook or an SNS topic.
@@ -58,117 +67,92 @@ export interface NotificationChannelConfig {
  *   NotificationChannel.teamsFromParameter('/chatops/teams-webhook'),
  * ];
  */
-export abstract class NotificationChannel {
+export class NotificationChannel {
   /** A Slack incoming webhook whose URL is in a Secrets Manager secret. */
   public static slack(secret: secretsmanager.ISecret, options: WebhookSecretOptions = {}): NotificationChannel {
-    return new SecretWebhookChannel('slack', secret, options);
+    return NotificationChannel.fromSecret(NotificationChannelType.SLACK, 'slack', secret, options);
   }
 
   /** A Slack incoming webhook whose URL is in an SSM SecureString parameter. */
   public static slackFromParameter(parameterName: string, options: WebhookParameterOptions = {}): NotificationChannel {
-    return new ParameterWebhookChannel('slack', parameterName, options);
+    return NotificationChannel.fromParameter(NotificationChannelType.SLACK, 'slackFromParameter', parameterName, options);
   }
 
   /** A Microsoft Teams Workflows incoming webhook (Adaptive Cards) whose URL is in a Secrets Manager secret. */
   public static teams(secret: secretsmanager.ISecret, options: WebhookSecretOptions = {}): NotificationChannel {
-    return new SecretWebhookChannel('teams', secret, options);
+    return NotificationChannel.fromSecret(NotificationChannelType.TEAMS, 'teams', secret, options);
   }
 
   /** A Microsoft Teams Workflows incoming webhook whose URL is in an SSM SecureString parameter. */
   public static teamsFromParameter(parameterName: string, options: WebhookParameterOptions = {}): NotificationChannel {
-    return new ParameterWebhookChannel('teams', parameterName, options);
+    return NotificationChannel.fromParameter(NotificationChannelType.TEAMS, 'teamsFromParameter', parameterName, options);
   }
 
   /** Any HTTPS endpoint that accepts the message as JSON; the URL is in a Secrets Manager secret. */
   public static webhook(secret: secretsmanager.ISecret, options: WebhookSecretOptions = {}): NotificationChannel {
-    return new SecretWebhookChannel('webhook', secret, options);
+    return NotificationChannel.fromSecret(NotificationChannelType.WEBHOOK, 'webhook', secret, options);
   }
 
   /** Any HTTPS endpoint that accepts the message as JSON; the URL is in an SSM SecureString parameter. */
   public static webhookFromParameter(parameterName: string, options: WebhookParameterOptions = {}): NotificationChannel {
-    return new ParameterWebhookChannel('webhook', parameterName, options);
+    return NotificationChannel.fromParameter(NotificationChannelType.WEBHOOK, 'webhookFromParameter', parameterName, options);
   }
 
   /** An SNS topic: a subject and a plain-text body (email, SMS, or anything subscribed). */
   public static snsTopic(topic: sns.ITopic): NotificationChannel {
-    return new SnsTopicChannel(topic);
+    return new NotificationChannel(NotificationChannelType.SNS, (_scope, grantee) => {
+      topic.grantPublish(grantee);
+      return { type: NotificationChannelType.SNS, topicArn: topic.topicArn };
+    });
+  }
+
+  private static fromSecret(
+    type: NotificationChannelType, factory: string, secret: secretsmanager.ISecret, options: WebhookSecretOptions,
+  ): NotificationChannel {
+    const key = options.jsonKey;
+    if (key !== undefined && !Token.isUnresolved(key) && key.trim() === '') {
+      throw new Error(`NotificationChannel.${factory}(): jsonKey is ${JSON.stringify(key)}; give the JSON key that holds the URL, or leave jsonKey out when the whole secret is the URL`);
+    }
+    return new NotificationChannel(type, (_scope, grantee) => {
+      secret.grantRead(grantee);
+      return { type, secretArn: secret.secretArn, secretJsonKey: key };
+    });
+  }
+
+  private static fromParameter(
+    type: NotificationChannelType, factory: string, parameterName: string, options: WebhookParameterOptions,
+  ): NotificationChannel {
+    if (!Token.isUnresolved(parameterName) && (!PARAMETER_NAME.test(parameterName) || parameterName.length > 2048)) {
+      throw new Error(
+        `NotificationChannel.${factory}(): parameterName is ${JSON.stringify(parameterName)}; ` +
+        'give an SSM parameter name such as "/chatops/slack-webhook" (letters, digits, _ . - and / separators), not a URL or an ARN',
+      );
+    }
+    return new NotificationChannel(type, (scope, grantee) => {
+      // A name with a leading slash is a path: its ARN is parameter/<path without the first slash>.
+      const resourceName = Token.isUnresolved(parameterName) ? parameterName : parameterName.replace(/^\//, '');
+      const parameterArn = Arn.format({ service: 'ssm', resource: 'parameter', resourceName, arnFormat: ArnFormat.SLASH_RESOURCE_NAME }, Stack.of(scope));
+      iam.Grant.addToPrincipal({ grantee, actions: ['ssm:GetParameter'], resourceArns: [parameterArn] });
+      options.encryptionKey?.grantDecrypt(grantee);
+      return { type, parameterName };
+    });
+  }
+
+  /** Where this channel delivers: Slack, Teams, a generic webhook or SNS. */
+  public readonly channelType: NotificationChannelType;
+
+  private constructor(channelType: NotificationChannelType, private readonly binder: Binder) {
+    this.channelType = channelType;
   }
 
   /**
-   * Grants `grantee` exactly the read or publish this channel needs and returns the configuration
-   * its function reads.
+   * Grants `grantee` exactly the read or publish this channel needs and returns what its function is told.
+   *
+   * @internal
    */
-  public abstract bind(scope: Construct, grantee: iam.IGrantable): NotificationChannelConfig;
-}
-
-class SecretWebhookChannel extends NotificationChannel {
-  constructor(
-    private readonly type: string,
-    private readonly secret: secretsmanager.ISecret,
-    private readonly options: WebhookSecretOptions,
-  ) {
-    super();
-    const key = options.jsonKey;
-    if (key !== undefined && !Token.isUnresolved(key) && key.trim() === '') {
-      throw new Error(`NotificationChannel.${type}(): jsonKey is ${JSON.stringify(key)}; give the JSON key that holds the URL, or leave jsonKey out when the whole secret is the URL`);
-    }
-  }
-
-  public bind(_scope: Construct, grantee: iam.IGrantable): NotificationChannelConfig {
-    this.secret.grantRead(grantee);
-    return { type: this.type, secretArn: this.secret.secretArn, secretJsonKey: this.options.jsonKey };
+  public _bind(scope: Construct, grantee: iam.IGrantable): ChannelConfig {
+    return this.binder(scope, grantee);
   }
 }
 
 const PARAMETER_NAME = /^\/?[a-zA-Z0-9_.\-]+(\/[a-zA-Z0-9_.\-]+)*$/;
-
-class ParameterWebhookChannel extends NotificationChannel {
-  constructor(
-    private readonly type: string,
-    private readonly parameterName: string,
-    private readonly options: WebhookParameterOptions,
-  ) {
-    super();
-    if (!Token.isUnresolved(parameterName) && (!PARAMETER_NAME.test(parameterName) || parameterName.length > 2048)) {
-      throw new Error(
-        `NotificationChannel.${type}FromParameter(): parameterName is ${JSON.stringify(parameterName)}; ` +
-        'give an SSM parameter name such as "/chatops/slack-webhook" (letters, digits, _ . - and / separators), not a URL or an ARN',
-      );
-    }
-  }
-
-  public bind(scope: Construct, grantee: iam.IGrantable): NotificationChannelConfig {
-    const stack = Stack.of(scope);
-    const name = this.parameterName;
-    // A name with a leading slash is a path: its ARN is parameter/<path without the first slash>.
-    const resourceName = Token.isUnresolved(name) ? name : name.replace(/^\//, '');
-    const parameterArn = Arn.format({ service: 'ssm', resource: 'parameter', resourceName, arnFormat: ArnFormat.SLASH_RESOURCE_NAME }, stack);
-    iam.Grant.addToPrincipal({ grantee, actions: ['ssm:GetParameter'], resourceArns: [parameterArn] });
-    this.options.encryptionKey?.grantDecrypt(grantee);
-    return { type: this.type, parameterName: name };
-  }
-}
-
-class SnsTopicChannel extends NotificationChannel {
-  constructor(private readonly topic: sns.ITopic) {
-    super();
-  }
-
-  public bind(_scope: Construct, grantee: iam.IGrantable): NotificationChannelConfig {
-    this.topic.grantPublish(grantee);
-    return { type: 'sns', topicArn: this.topic.topicArn };
-  }
-}
-
-/**
- * Binds every channel to `grantee` and returns the value of the function's `NOTIFICATION_CHANNELS`
- * variable (a JSON array; tokens such as a secret ARN resolve at deploy time).
- */
-export function bindNotificationChannels(scope: Construct, grantee: iam.IGrantable, channels: readonly NotificationChannel[]): string {
-  const configs = channels.map((channel) => {
-    const config = channel.bind(scope, grantee);
-    // Drop undefined keys so the JSON stays small.
-    return Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined));
-  });
-  return Stack.of(scope).toJsonString(configs);
-}

@@ -108,37 +108,48 @@ export interface FailureStoreBinding {
   grant(grantee: iam.IGrantable): void;
 }
 
+/** The store behind a `FailureStore`: checks its options and binds to the monitor. */
+interface StoreKind {
+  /** Problems in the form "prop: what is wrong". */
+  validate(): string[];
+  bind(scope: Construct, ttl: Duration): FailureStoreBinding;
+}
+
 /**
  * Where the agent monitor keeps each instance's count of consecutive failed checks between runs.
  */
-export abstract class FailureStore {
+export class FailureStore {
   /** A DynamoDB table (the default): created by the monitor, or an existing one. */
   public static dynamoDb(options: DynamoDbFailureStoreOptions = {}): FailureStore {
-    return new DynamoDbStore(options);
+    return new FailureStore(new DynamoDbStore(options));
   }
 
   /** An existing Redis-compatible endpoint; the monitor function then runs in the given VPC. */
   public static redis(options: RedisFailureStoreOptions): FailureStore {
-    return new RedisStore(options);
+    return new FailureStore(new RedisStore(options));
   }
+
+  private constructor(private readonly kind: StoreKind) {}
 
   /** Validates the options; returns problems in the form "prop: what is wrong". @internal */
-  public abstract _validate(): string[];
-
-  /** Creates what the store needs and says how the function reaches it. @internal */
-  public abstract _bind(scope: Construct, ttl: Duration): FailureStoreBinding;
-}
-
-class DynamoDbStore extends FailureStore {
-  constructor(private readonly options: DynamoDbFailureStoreOptions) {
-    super();
+  public _validate(): string[] {
+    return this.kind.validate();
   }
 
-  public _validate(): string[] {
+  /** Creates what the store needs and says how the function reaches it. @internal */
+  public _bind(scope: Construct, ttl: Duration): FailureStoreBinding {
+    return this.kind.bind(scope, ttl);
+  }
+}
+
+class DynamoDbStore implements StoreKind {
+  constructor(private readonly options: DynamoDbFailureStoreOptions) {}
+
+  public validate(): string[] {
     return [];
   }
 
-  public _bind(scope: Construct, ttl: Duration): FailureStoreBinding {
+  public bind(scope: Construct, ttl: Duration): FailureStoreBinding {
     const table = this.options.table ?? new dynamodb.Table(scope, 'FailureTable', {
       partitionKey: { name: 'cluster', type: dynamodb.AttributeType.STRING },
       sortKey: { name: 'instance', type: dynamodb.AttributeType.STRING },
@@ -161,12 +172,10 @@ class DynamoDbStore extends FailureStore {
   }
 }
 
-class RedisStore extends FailureStore {
-  constructor(private readonly options: RedisFailureStoreOptions) {
-    super();
-  }
+class RedisStore implements StoreKind {
+  constructor(private readonly options: RedisFailureStoreOptions) {}
 
-  public _validate(): string[] {
+  public validate(): string[] {
     const { host, port, replicationGroupId, keyPrefix, username, authToken } = this.options;
     const problems: string[] = [];
     if ((host === undefined) === (replicationGroupId === undefined)) {
@@ -187,7 +196,7 @@ class RedisStore extends FailureStore {
     return problems;
   }
 
-  public _bind(scope: Construct, ttl: Duration): FailureStoreBinding {
+  public bind(scope: Construct, ttl: Duration): FailureStoreBinding {
     const o = this.options;
     const environment: { [key: string]: string } = {
       FAILURE_STORE: 'redis',

@@ -10,10 +10,11 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { FailureStore } from './failure-store';
+import { bindNotificationChannels } from '../common/bind-notification-channels';
 import { HandlerBundle, createHandlerFunction } from '../common/handler-function';
 import { acknowledgeNagFinding, acknowledgeWildcardResources, defaultPolicyOf } from '../common/nag';
 import { METRICS_NAMESPACE } from '../common/names';
-import { NotificationChannel, bindNotificationChannels } from '../common/notification-channel';
+import { NotificationChannel } from '../common/notification-channel';
 
 export * from './failure-store';
 
