@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { build, BuildOptions } from 'esbuild';
 import { AwsStandin, STANDIN_ERROR_CODES } from './aws-standin';
-import { nodeForFunctions, runBundle } from './run-bundle';
+import { benchmarkBundle, median, nodeForFunctions, runBundle } from './run-bundle';
 
 // The fixture handler (bundle-fixture/) is built here the way the handlers ship: ESM with code splitting and the
 // createRequire banner, and, as today, one CommonJS file. Each run is a fresh Node.js process against the stand-in.
@@ -363,6 +363,36 @@ describe('finding the handler module, and what runBundle refuses', () => {
     const run = await runBundle({ assetDir: esmDir, standin, handler: 'index.main' });
 
     expect(run.error).toMatchObject({ name: 'Runtime.HandlerNotFound', message: 'index.main is undefined or not exported', phase: 'init' });
+  });
+});
+
+describe('benchmarkBundle', () => {
+  test('runs fresh processes and reports the median CPU', async () => {
+    standin.on('ecs', 'ListClusters', { clusterArns: [] });
+
+    const benchmark = await benchmarkBundle({ assetDir: esmDir, event: { action: 'list-clusters' }, standin }, 3);
+
+    expect(benchmark.runs).toHaveLength(3);
+    expect(standin.callsTo('ecs', 'ListClusters')).toHaveLength(3);
+    expect(benchmark.medianCpuMs).toBe(median(benchmark.runs.map((run) => run.cpuMs)));
+    expect(benchmark.medianWallMs).toBe(median(benchmark.runs.map((run) => run.wallMs)));
+    expect(benchmark.medianInitCpuMs).toBe(median(benchmark.runs.map((run) => run.initCpuMs)));
+    expect(benchmark.medianCpuMs).toBeGreaterThan(0);
+  });
+
+  test('fails when a run fails', async () => {
+    await expect(benchmarkBundle({ assetDir: esmDir, event: { action: 'throw', cluster: 'x' }, standin }, 2))
+      .rejects.toThrow('benchmarkBundle: run 1 of 2 failed: TypeError: no such cluster: x');
+  });
+});
+
+describe('median', () => {
+  test.each([
+    [[3], 3],
+    [[5, 1, 3], 3],
+    [[4, 1, 3, 2], 2.5],
+  ])('of %j is %d', (values, expected) => {
+    expect(median(values)).toBe(expected);
   });
 });
 

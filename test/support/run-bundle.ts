@@ -233,6 +233,47 @@ export async function runBundle(options: RunBundleOptions): Promise<RunBundleRes
   }
 }
 
+export interface BundleBenchmark {
+  /** Median of the runs' `cpuMs`. */
+  readonly medianCpuMs: number;
+  /** Median of the runs' `wallMs`. */
+  readonly medianWallMs: number;
+  /** Median of the runs' `initCpuMs`. */
+  readonly medianInitCpuMs: number;
+  /** Every run, in order. */
+  readonly runs: RunBundleResult[];
+}
+
+/**
+ * Runs the handler `runs` times, one fresh process after the other (a cold start each), and reports the medians.
+ * Fails when a run fails: the cost of a failing handler is not the one to size a function by.
+ */
+export async function benchmarkBundle(options: RunBundleOptions, runs = 5): Promise<BundleBenchmark> {
+  if (!Number.isInteger(runs) || runs < 1) throw new Error(`benchmarkBundle: runs must be a positive integer, got ${runs}`);
+  const results: RunBundleResult[] = [];
+  for (let i = 1; i <= runs; i++) {
+    const run = await runBundle(options);
+    if (run.error) {
+      throw new Error(`benchmarkBundle: run ${i} of ${runs} failed: ${run.error.name}: ${run.error.message}\n${run.stderr}`);
+    }
+    results.push(run);
+  }
+  return {
+    medianCpuMs: median(results.map((r) => r.cpuMs)),
+    medianWallMs: median(results.map((r) => r.wallMs)),
+    medianInitCpuMs: median(results.map((r) => r.initCpuMs)),
+    runs: results,
+  };
+}
+
+/** The middle value (the mean of the two middle values for an even count). */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) throw new Error('median of nothing');
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
 /**
  * The Node.js binary the functions' runtime matches (24): this process's when it is 24 or later, else the one
  * .ci/node.sh installs into .tools/ (in this checkout, or in the checkout whose node_modules this one links to).
