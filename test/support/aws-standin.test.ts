@@ -420,6 +420,35 @@ describe('what fails a test', () => {
   });
 });
 
+describe('a service whose client package is not installed', () => {
+  const bare = new AwsStandin({ clientPackages: { autoscaling: '@aws-sdk/client-not-installed', ec2: '@aws-sdk/client-not-installed' } });
+  beforeAll(() => bare.start());
+  afterAll(() => bare.stop());
+
+  test('is answered by convention: awsQuery names as given with <member> lists, which the client reads', async () => {
+    bare.on('autoscaling', 'DescribeAutoScalingInstances', { AutoScalingInstances: [{ InstanceId: 'i-1', ProtectedFromScaleIn: true }] });
+
+    const output = await new AutoScalingClient({ ...config, endpoint: bare.url }).send(new DescribeAutoScalingInstancesCommand({}));
+
+    expect(output.AutoScalingInstances).toEqual([{ InstanceId: 'i-1', ProtectedFromScaleIn: true }]);
+  });
+
+  test('is answered by convention: ec2Query names in lowerCamelCase with <item> lists, unchecked', async () => {
+    bare.on('ec2', 'DescribeInstanceStatus', { InstanceStatuses: [{ InstanceId: 'i-1', Extra: 'x' }] });
+
+    const response = await fetch(bare.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'authorization': 'AWS4-HMAC-SHA256 Credential=AKID/20261122/us-east-1/ec2/aws4_request, SignedHeaders=host, Signature=00',
+      },
+      body: 'Action=DescribeInstanceStatus&Version=2016-11-15',
+    });
+
+    expect(await response.text()).toMatch(/<requestId>[0-9a-f-]{36}<\/requestId><instanceStatuses><item><instanceId>i-1<\/instanceId><extra>x<\/extra><\/item><\/instanceStatuses>/);
+  });
+});
+
 describe('lifecycle', () => {
   test('url is 127.0.0.1 at the port chosen, and fails before start and after stop', async () => {
     const other = new AwsStandin();
