@@ -1,4 +1,4 @@
-import { DependencyType, JsonFile, awscdk, javascript, release, typescript } from 'projen';
+import { DependencyType, awscdk, javascript, release } from 'projen';
 
 /**
  * Versions are pinned on purpose; see README "Develop" for why each one is what it is.
@@ -67,13 +67,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
       coveragePathIgnorePatterns: ['/node_modules/', '/test/'],
       // The consumer tests install the packed library into bare apps: their own task, test:consumer.
       testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/consumer/'],
-      // A dynamic import() of a project module names the .js file (TypeScript's node16 rule); jest finds the .ts.
-      moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
     },
   },
-  // Tests run the TypeScript as CommonJS, so the handlers' dynamic import() of lazily loaded clients
-  // becomes a require() that jest's module registry (and its mocks) can serve.
-  tsJestOptions: { transformOptions: { tsconfig: typescript.TsJestTsconfig.fromFile('tsconfig.jest.json') } },
 
   eslintOptions: {
     dirs: ['src'],
@@ -81,10 +76,13 @@ const project = new awscdk.AwsCdkConstructLibrary({
   },
   // One dev tsconfig at the root type-checks the handlers, tests, example, scripts and benchmarks.
   tsconfigDevFile: 'tsconfig.dev.json',
+  // CommonJS for everything but jsii's own compile of src/: jest, ts-node and tsc then treat the handlers'
+  // dynamic import() of lazily loaded modules as require(), which jest's registry (and its mocks) serves.
+  // esbuild bundles the handlers as ESM regardless.
   tsconfigDev: {
     include: ['lambda/**/*.ts', 'example/**/*.ts', 'scripts/**/*.ts', 'bench/**/*.ts', '.projenrc.ts', 'projenrc/**/*.ts'],
     exclude: ['lib', 'dist', 'assets', 'cdk.out', '.tmp'],
-    compilerOptions: {},
+    compilerOptions: { module: 'commonjs', moduleResolution: 'node' } as any,
   },
 
   devDeps: [
@@ -125,16 +123,9 @@ project.deps.addDependency(`aws-cdk-lib@${CDK_FLOOR}`, DependencyType.BUILD);
 // (see the top of this file), which jsii's metadata check would have equal.
 project.compileTask.reset('jsii --silence-warnings=metadata/missing-dev-dependency');
 
-for (const ignored of ['/lambda/', '/example/', '/scripts/', '/bench/', '/.ci/', '/.tools/', '/cdk.out/', '/.tmp/', '/cdk.json', '*.tgz', '/tsconfig.jest.json']) {
+for (const ignored of ['/lambda/', '/example/', '/scripts/', '/bench/', '/.ci/', '/.tools/', '/cdk.out/', '/.tmp/', '/cdk.json', '*.tgz']) {
   project.addPackageIgnore(ignored);
 }
-
-new JsonFile(project, 'tsconfig.jest.json', {
-  obj: {
-    extends: './tsconfig.dev.json',
-    compilerOptions: { module: 'commonjs', moduleResolution: 'node' },
-  },
-});
 
 // Lint everything with the dev tsconfig (the default project service only knows src/).
 const eslintrc = project.tryFindObjectFile('.eslintrc.json')!;
@@ -175,10 +166,12 @@ project.packageTask.spawn(project.addTask('package:code-only', {
 project.postCompileTask.exec('jsii-rosetta extract --strict --fail --compile');
 
 // ---- benchmarks (measure, never assert timing in tests) ------------------------------------
-project.addTask('bench', {
-  description: 'Print the bundle size of a minimal handler and of every shipped handler',
-  exec: 'ts-node --transpile-only --project tsconfig.dev.json bench/bundle-size.ts',
+const bench = project.addTask('bench', {
+  description: 'Bundle sizes, and each handler\'s cold start plus a typical run against a naive bundle (code loaded, CPU)',
 });
+bench.spawn(bundle);
+bench.exec('ts-node --transpile-only --project tsconfig.dev.json bench/bundle-size.ts');
+bench.exec('ts-node --transpile-only --project tsconfig.dev.json bench/cold-start.ts');
 project.addTask('bench:monitor', {
   description: 'Time EcsAgentMonitor runs over 1,000 container instances with 40 ms API latency',
   exec: 'ts-node --transpile-only --project tsconfig.dev.json bench/agent-monitor-run.ts',

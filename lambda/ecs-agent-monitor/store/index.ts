@@ -136,9 +136,9 @@ export function parseFailureStoreConfig(env: Readonly<Record<string, string | un
  */
 export async function createFailureStore(config: FailureStoreConfig, clients: FailureStoreClients = {}): Promise<FailureStore> {
   if (config.kind === 'dynamodb') {
-    const { DynamoDbFailureStore } = await import('./dynamodb.js');
+    const { DynamoDbFailureStore } = await import('./dynamodb');
     return new DynamoDbFailureStore({ tableName: config.tableName, ttlSeconds: config.ttlSeconds, client: clients.dynamoDb });
   }
-  const { connectRedisFailureStore } = await import('./redis.js');
+  const { connectRedisFailureStore } = await import('./redis');
   return connectRedisFailureStore(config, clients);
 }
