@@ -210,6 +210,8 @@ describe('an ESM bundle with code splitting', () => {
     expect(environment).toEqual({
       PATH: process.env.PATH,
       HOME: process.env.HOME,
+      AWS_CONFIG_FILE: '/dev/null',
+      AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
       TOPIC_ARN,
       POWERTOOLS_SERVICE_NAME: 'monitor',
       AWS_ENDPOINT_URL: standin.url,

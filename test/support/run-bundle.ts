@@ -10,7 +10,8 @@
  * expect(run.loadedFiles.map((f) => f.path)).toEqual(['index.mjs', expect.stringMatching(/^chunks\//)]);
  * ```
  *
- * The process gets exactly: PATH and HOME from the test process, the function's environment, the variables Lambda
+ * The process gets exactly: PATH and HOME from the test process (with AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE at
+ * /dev/null, so nothing of ~/.aws reaches the SDK), the function's environment, the variables Lambda
  * sets (`AWS_REGION`, `AWS_DEFAULT_REGION`, `AWS_LAMBDA_FUNCTION_NAME`, `AWS_LAMBDA_FUNCTION_MEMORY_SIZE`,
  * `AWS_LAMBDA_FUNCTION_VERSION`, `AWS_LAMBDA_LOG_GROUP_NAME`, `AWS_LAMBDA_LOG_STREAM_NAME`, `AWS_LAMBDA_INITIALIZATION_TYPE`,
  * `AWS_EXECUTION_ENV`, `LAMBDA_TASK_ROOT`, `_HANDLER`, `TZ=:UTC`, fake `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` /
@@ -187,6 +188,9 @@ export async function runBundle(options: RunBundleOptions): Promise<RunBundleRes
     const env: Record<string, string> = {
       ...(process.env.PATH !== undefined ? { PATH: process.env.PATH } : {}),
       ...(process.env.HOME !== undefined ? { HOME: process.env.HOME } : {}),
+      // No shared config or credentials files: nothing of this machine's ~/.aws reaches the SDK.
+      AWS_CONFIG_FILE: '/dev/null',
+      AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
       ...environment,
       AWS_ENDPOINT_URL: options.standin.url,
       AWS_ACCESS_KEY_ID: 'AKIDSTANDIN',
