@@ -36,8 +36,6 @@ machine_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || ech
 if [ "$machine_major" -lt 24 ]; then
   NODE_FUNCTIONS_BIN=$(use_node "$NODE_FUNCTIONS_VERSION")
   export PATH="$NODE_FUNCTIONS_BIN:$PATH"
-  # Native addons (if any dependency builds one) compile against this Node.js's own headers.
-  export npm_config_nodedir="$NODE_FUNCTIONS_BIN/../$(node_package "$NODE_FUNCTIONS_VERSION")"
 fi
 echo "--- Node.js $(node --version) ($(command -v node)), npm $(npm --version)"
 export NODE_FLOOR_VERSION
