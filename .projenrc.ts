@@ -103,6 +103,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'esbuild@0.28.2',
     'aws-cdk@2.1148.1',
     'cdk-nag@2.38.2',
+    '@cdklabs/cdk-validator-cfnguard@0.0.62',
     'aws-sdk-client-mock@4.1.0',
     'aws-sdk-client-mock-jest@4.1.0',
     '@cloud-copilot/iam-simulate@0.1.173',

@@ -1,12 +1,12 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Duration } from 'aws-cdk-lib';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { createLogGroup } from './hardening';
+import { HardeningProps } from './hardening-props';
 import { acknowledgeNagFinding, acknowledgeWildcardResources, defaultPolicyOf } from './nag';
 import { METRICS_NAMESPACE } from './names';
 
@@ -32,19 +32,19 @@ export interface HandlerFunctionProps {
   readonly memorySize: number;
   readonly timeout: Duration;
   readonly environment?: { [key: string]: string };
-  readonly logRetention?: logs.RetentionDays;
-  readonly vpc?: ec2.IVpc;
-  readonly vpcSubnets?: ec2.SubnetSelection;
-  readonly securityGroups?: ec2.ISecurityGroup[];
+  /**
+   * The construct's hardening props: log retention and key, VPC, tracing. (`encryptionKey` is for the resources
+   * the construct creates, not the function.)
+   */
+  readonly hardening: HardeningProps;
   /** Caps concurrent runs, e.g. 1 for a scheduled job that must never overlap itself. */
   readonly reservedConcurrentExecutions?: number;
 }
 
 /**
- * Creates the Lambda function of a construct from its prebuilt bundle: Node.js 24 on ARM64,
- * an explicit log group with retention, and a role that starts with nothing but writing to that log group.
- * A user's synth never bundles, so it needs neither esbuild nor Docker.
- *
+ * Creates the Lambda function of a construct from its prebuilt bundle: Node.js 24 on ARM64, an explicit log group
+ * with retention (and the log key), in the VPC and with the tracing of the hardening props, and a role that starts
+ * with nothing but writing to that log group. A user's synth never bundles, so it needs neither esbuild nor Docker.
  */
 export function createHandlerFunction(scope: Construct, id: string, props: HandlerFunctionProps): NodejsFunction {
   const codeDir = path.join(ASSETS_DIR, props.bundle);
@@ -55,9 +55,8 @@ export function createHandlerFunction(scope: Construct, id: string, props: Handl
     );
   }
 
-  const logGroup = new logs.LogGroup(scope, `${id}LogGroup`, {
-    retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
-  });
+  const { hardening } = props;
+  const logGroup = createLogGroup(scope, `${id}LogGroup`, hardening);
 
   // An own role instead of the AWSLambdaBasicExecutionRole managed policy: logs go to this log group only.
   const role = new iam.Role(scope, `${id}ServiceRole`, {
@@ -68,7 +67,7 @@ export function createHandlerFunction(scope: Construct, id: string, props: Handl
     actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
     resources: [logGroup.logGroupArn],
   }));
-  if (props.vpc) {
+  if (hardening.vpc) {
     // What AWSLambdaVPCAccessExecutionRole grants, which Lambda does not add to a role it did not create.
     // The network interface actions have no resource-level scoping that Lambda's calls fit.
     const networkInterfaces = new iam.PolicyStatement({
@@ -100,9 +99,10 @@ export function createHandlerFunction(scope: Construct, id: string, props: Handl
     role,
     logGroup,
     reservedConcurrentExecutions: props.reservedConcurrentExecutions,
-    vpc: props.vpc,
-    vpcSubnets: props.vpcSubnets,
-    securityGroups: props.securityGroups,
+    vpc: hardening.vpc,
+    vpcSubnets: hardening.vpcSubnets,
+    securityGroups: hardening.securityGroups,
+    tracing: hardening.tracing,
     environment: {
       POWERTOOLS_SERVICE_NAME: props.bundle,
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
@@ -110,8 +110,15 @@ export function createHandlerFunction(scope: Construct, id: string, props: Handl
       ...props.environment,
     },
   });
-  acknowledgeNagFinding(fn, 'Serverless-LambdaTracing',
-    'X-Ray tracing is off by default: each run is described by its structured logs and EMF metrics, at no tracing cost.');
+  if (hardening.tracing === lambda.Tracing.ACTIVE) {
+    // Lambda adds xray:PutTraceSegments and xray:PutTelemetryRecords on *: X-Ray takes no narrower resource.
+    acknowledgeNagFinding(defaultPolicyOf(role), 'AwsSolutions-IAM5',
+      'With tracing ACTIVE the function writes X-Ray segments; xray:PutTraceSegments and xray:PutTelemetryRecords take no resource narrower than *.',
+      ['Resource::*']);
+  } else {
+    acknowledgeNagFinding(fn, 'Serverless-LambdaTracing',
+      'X-Ray tracing is off by default: each run is described by its structured logs and EMF metrics, at no tracing cost. Set tracing to Tracing.ACTIVE to trace.');
+  }
   return fn;
 }
 

@@ -1,1 +1,2 @@
+export * from './hardening-props';
 export * from './notification-channel';

@@ -2,8 +2,10 @@ import { ArnFormat, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { grantKeyThroughService } from '../common/hardening';
 
 /**
  * Options for the DynamoDB failure store.
@@ -110,9 +112,9 @@ export interface FailureStoreBinding {
 
 /** The store behind a `FailureStore`: checks its options and binds to the monitor. */
 interface StoreKind {
-  /** Problems in the form "prop: what is wrong". */
-  validate(): string[];
-  bind(scope: Construct, ttl: Duration): FailureStoreBinding;
+  /** Problems in the form "prop: what is wrong"; `monitorVpc` is the monitor's own `vpc`, if any. */
+  validate(monitorVpc?: ec2.IVpc): string[];
+  bind(scope: Construct, ttl: Duration, encryptionKey?: kms.IKey): FailureStoreBinding;
 }
 
 /**
@@ -131,14 +133,17 @@ export class FailureStore {
 
   private constructor(private readonly kind: StoreKind) {}
 
-  /** Validates the options; returns problems in the form "prop: what is wrong". @internal */
-  public _validate(): string[] {
-    return this.kind.validate();
+  /** Validates the options (with the monitor's `vpc`, if any); returns problems in the form "prop: what is wrong". @internal */
+  public _validate(monitorVpc?: ec2.IVpc): string[] {
+    return this.kind.validate(monitorVpc);
   }
 
-  /** Creates what the store needs and says how the function reaches it. @internal */
-  public _bind(scope: Construct, ttl: Duration): FailureStoreBinding {
-    return this.kind.bind(scope, ttl);
+  /**
+   * Creates what the store needs (encrypted with `encryptionKey` when given) and says how the function reaches it.
+   * @internal
+   */
+  public _bind(scope: Construct, ttl: Duration, encryptionKey?: kms.IKey): FailureStoreBinding {
+    return this.kind.bind(scope, ttl, encryptionKey);
   }
 }
 
@@ -149,12 +154,13 @@ class DynamoDbStore implements StoreKind {
     return [];
   }
 
-  public bind(scope: Construct, ttl: Duration): FailureStoreBinding {
+  public bind(scope: Construct, ttl: Duration, encryptionKey?: kms.IKey): FailureStoreBinding {
     const table = this.options.table ?? new dynamodb.Table(scope, 'FailureTable', {
       partitionKey: { name: 'cluster', type: dynamodb.AttributeType.STRING },
       sortKey: { name: 'instance', type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      encryption: encryptionKey ? dynamodb.TableEncryption.CUSTOMER_MANAGED : dynamodb.TableEncryption.AWS_MANAGED,
+      encryptionKey,
       timeToLiveAttribute: 'expiresAt',
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       removalPolicy: this.options.removalPolicy ?? RemovalPolicy.DESTROY,
@@ -166,8 +172,13 @@ class DynamoDbStore implements StoreKind {
         FAILURE_TABLE_NAME: table.tableName,
         FAILURE_TTL_SECONDS: String(ttl.toSeconds()),
       },
-      // Exactly the three calls the store makes: load (Query), increment (UpdateItem), clear (BatchWriteItem).
-      grant: (grantee) => table.grant(grantee, 'dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'),
+      grant: (grantee) => {
+        // Exactly the three calls the store makes: load (Query), increment (UpdateItem), clear (BatchWriteItem).
+        table.grant(grantee, 'dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem');
+        // A table under a customer managed key (the monitor's encryptionKey, or the key of a table passed in):
+        // DynamoDB uses the key on the caller's behalf to read and write items, and only DynamoDB may.
+        if (table.encryptionKey) grantKeyThroughService(grantee, table.encryptionKey, 'dynamodb', scope);
+      },
     };
   }
 }
@@ -175,7 +186,7 @@ class DynamoDbStore implements StoreKind {
 class RedisStore implements StoreKind {
   constructor(private readonly options: RedisFailureStoreOptions) {}
 
-  public validate(): string[] {
+  public validate(monitorVpc?: ec2.IVpc): string[] {
     const { host, port, replicationGroupId, keyPrefix, username, authToken } = this.options;
     const problems: string[] = [];
     if ((host === undefined) === (replicationGroupId === undefined)) {
@@ -190,6 +201,10 @@ class RedisStore implements StoreKind {
     if (keyPrefix !== undefined && !Token.isUnresolved(keyPrefix) && !/^[\w.:-]{1,64}$/.test(keyPrefix)) {
       problems.push(`failureStore: FailureStore.redis() keyPrefix is ${JSON.stringify(keyPrefix)}; use 1 to 64 letters, digits, _ . : or -`);
     }
+    if (monitorVpc && monitorVpc !== this.options.vpc) {
+      problems.push(`failureStore: FailureStore.redis() vpc is ${this.options.vpc.node.path}, but the monitor's vpc is ${monitorVpc.node.path}; `
+        + 'the function runs in one VPC: give the same VPC to both, or leave the monitor\'s vpc out');
+    }
     if (username !== undefined && authToken === undefined) {
       problems.push('failureStore: FailureStore.redis() username is set without authToken; give the secret holding that user\'s password');
     }
@@ -197,6 +212,7 @@ class RedisStore implements StoreKind {
   }
 
   public bind(scope: Construct, ttl: Duration): FailureStoreBinding {
+    // (encryptionKey has nothing to encrypt here: the Redis endpoint is the user's, with its own encryption.)
     const o = this.options;
     const environment: { [key: string]: string } = {
       FAILURE_STORE: 'redis',
@@ -227,3 +243,4 @@ class RedisStore implements StoreKind {
     };
   }
 }
+

@@ -7,11 +7,12 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { FailureStore } from './failure-store';
 import { bindNotificationChannels } from '../common/bind-notification-channels';
 import { HandlerBundle, createHandlerFunction } from '../common/handler-function';
+import { validateHardening } from '../common/hardening';
+import { HardeningProps } from '../common/hardening-props';
 import { acknowledgeNagFinding, acknowledgeWildcardResources, defaultPolicyOf } from '../common/nag';
 import { METRICS_NAMESPACE } from '../common/names';
 import { NotificationChannel } from '../common/notification-channel';
@@ -38,7 +39,7 @@ export enum ReplacementAction {
 /**
  * Properties of an `EcsAgentMonitor`.
  */
-export interface EcsAgentMonitorProps {
+export interface EcsAgentMonitorProps extends HardeningProps {
   /** The clusters whose container instances are checked; at least one, in this stack's account and region. */
   readonly clusters: ecs.ICluster[];
 
@@ -139,11 +140,12 @@ export interface EcsAgentMonitorProps {
   readonly createAlarms?: boolean;
 
   /**
-   * How long the function's logs are kept.
+   * What the alarms do when they go off, e.g. `new cloudwatch_actions.SnsAction(topic)` (only with `createAlarms`).
+   * Control Tower's CT.CLOUDWATCH.PR.1 asks every alarm to have one.
    *
-   * @default RetentionDays.THREE_MONTHS
+   * @default - none; add them later through `alarms`
    */
-  readonly logRetention?: logs.RetentionDays;
+  readonly alarmActions?: cloudwatch.IAlarmAction[];
 }
 
 const DEFAULTS = {
@@ -199,7 +201,7 @@ export class EcsAgentMonitor extends Construct implements iam.IGrantable {
     this.clusters = props.clusters;
     this.metricPeriod = DEFAULTS.schedulePeriod;
 
-    const store = (props.failureStore ?? FailureStore.dynamoDb())._bind(this, countLifetime(schedule));
+    const store = (props.failureStore ?? FailureStore.dynamoDb())._bind(this, countLifetime(schedule), props.encryptionKey);
     this.table = store.table;
 
     const fn = createHandlerFunction(this, 'Function', {
@@ -207,10 +209,13 @@ export class EcsAgentMonitor extends Construct implements iam.IGrantable {
       description: `cdk-ecs-ops EcsAgentMonitor: replaces ECS container instances whose agent stays disconnected (${action})`,
       memorySize: 256,
       timeout: Duration.minutes(2),
-      logRetention: props.logRetention,
-      vpc: store.vpc,
-      vpcSubnets: store.vpcSubnets,
-      securityGroups: store.securityGroups,
+      // The Redis store brings its VPC when the monitor is given none (validate() rejects two different ones).
+      hardening: {
+        ...props,
+        vpc: props.vpc ?? store.vpc,
+        vpcSubnets: props.vpc ? props.vpcSubnets : store.vpcSubnets,
+        securityGroups: props.vpc ? props.securityGroups : store.securityGroups,
+      },
       environment: {
         CLUSTERS: props.clusters.map((c) => c.clusterName).join(','),
         FAIL_AFTER: String(failAfter),
@@ -244,6 +249,7 @@ export class EcsAgentMonitor extends Construct implements iam.IGrantable {
 
     this.acknowledgeScheduleFindings(fn);
     if (props.createAlarms) this.createAlarms(failAfter);
+    for (const alarm of this.alarms) alarm.addAlarmAction(...props.alarmActions ?? []);
   }
 
   /**
@@ -458,10 +464,14 @@ function validate(props: EcsAgentMonitorProps): void {
   if (props.action !== undefined && !Object.values(ReplacementAction).includes(props.action)) {
     problems.push(`action is ${JSON.stringify(props.action)}; give one of ${Object.values(ReplacementAction).join(', ')}`);
   }
+  if (props.alarmActions && props.alarmActions.length > 0 && !props.createAlarms) {
+    problems.push('alarmActions is set without createAlarms; set createAlarms: true for the alarms to have them, or leave alarmActions out');
+  }
   if (props.autoScalingGroups && props.autoScalingGroups.length === 0) {
     problems.push('autoScalingGroups is empty; give the clusters\' groups, or leave it out to allow any group (with a warning)');
   }
-  if (props.failureStore) problems.push(...props.failureStore._validate());
+  if (props.failureStore) problems.push(...props.failureStore._validate(props.vpc));
+  problems.push(...validateHardening(props));
 
   if (problems.length > 0) {
     throw new Error(`Invalid EcsAgentMonitor props:\n- ${problems.join('\n- ')}`);

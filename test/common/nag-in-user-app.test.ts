@@ -5,16 +5,10 @@
  * tests run the same configurations with cdk-nag 3 on the latest aws-cdk-lib.
  */
 import * as cdk from 'aws-cdk-lib';
-import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as ecs from 'aws-cdk-lib/aws-ecs';
-import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import * as sns from 'aws-cdk-lib/aws-sns';
-import * as lib from '../../src';
 import { ACCOUNT, DOCUMENTED_CONFIGURATIONS, REGION } from '../support/documented-configurations';
+import { MODULES } from '../support/modules';
 import { MIN_REASON_LENGTH, collectNagFindings, unusedNagAcknowledgements, writtenNagAcknowledgements } from '../support/nag';
 
-const MODULES = { lib, cdk, autoscaling, ec2, ecs, secretsmanager, sns };
 
 function synthesize(build: (typeof DOCUMENTED_CONFIGURATIONS)[number]['build']): cdk.Stack {
   const stack = new cdk.Stack(new cdk.App(), 'UserStack', { env: { account: ACCOUNT, region: REGION } });

@@ -19,8 +19,13 @@ const modules = {
   lib,
   cdk,
   autoscaling: require('aws-cdk-lib/aws-autoscaling'),
+  cloudwatchActions: require('aws-cdk-lib/aws-cloudwatch-actions'),
   ec2: require('aws-cdk-lib/aws-ec2'),
   ecs: require('aws-cdk-lib/aws-ecs'),
+  iam: require('aws-cdk-lib/aws-iam'),
+  kms: require('aws-cdk-lib/aws-kms'),
+  lambda: require('aws-cdk-lib/aws-lambda'),
+  logs: require('aws-cdk-lib/aws-logs'),
   secretsmanager: require('aws-cdk-lib/aws-secretsmanager'),
   sns: require('aws-cdk-lib/aws-sns'),
 };

@@ -84,6 +84,12 @@ export interface IamRequest {
    * @default - the global keys only (see {@link IamSimulator.globalContext})
    */
   readonly context?: Record<string, string | string[]>;
+  /**
+   * The resource's own policy (a KMS key policy, a bucket policy), resolved. KMS honours the role's policies only
+   * when the key policy trusts the account, so a request on a key needs its key policy.
+   * @default - none
+   */
+  readonly resourcePolicy?: PolicyDocument;
 }
 
 /** What the simulator decided for one request. */
@@ -232,6 +238,7 @@ export class IamSimulator {
         : undefined,
       serviceControlPolicies: [],
       resourceControlPolicies: [],
+      resourcePolicy: request.resourcePolicy,
     };
     const response = await runSimulation(simulation, { simulationMode: 'Strict' });
     if (response.resultType === 'error') {
