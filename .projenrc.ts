@@ -88,6 +88,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   devDeps: [
     // handler runtime code, bundled into assets/ at build time (never installed by users)
     '@aws-sdk/client-auto-scaling@3.1169.0',
+    '@aws-sdk/client-cloudwatch-logs@3.1169.0',
     '@aws-sdk/client-dynamodb@3.1162.0',
     '@aws-sdk/client-elasticache@3.1127.0',
     '@aws-sdk/client-ec2@3.1169.0',
@@ -104,6 +105,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'aws-cdk@2.1148.1',
     'cdk-nag@2.38.2',
     '@cdklabs/cdk-validator-cfnguard@0.0.62',
+    // drives Debian's Chromium in the status page's browser test (no browser download)
+    'playwright-core@1.65.1',
     'aws-sdk-client-mock@4.1.0',
     'aws-sdk-client-mock-jest@4.1.0',
     '@cloud-copilot/iam-simulate@0.1.173',

@@ -13,7 +13,7 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { transformSync } from 'esbuild';
+import { buildSync } from 'esbuild';
 import { DOCUMENTED_CONFIGURATIONS } from '../support/documented-configurations';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -80,8 +80,17 @@ function installApp(name: string, deps: Record<string, string>): string {
   fs.mkdirSync(app);
   fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: `consumer-${name}`, private: true, version: '1.0.0' }));
   fs.copyFileSync(path.join(__dirname, 'app.js'), path.join(app, 'app.js'));
-  const source = fs.readFileSync(path.join(ROOT, 'test', 'support', 'documented-configurations.ts'), 'utf8');
-  fs.writeFileSync(path.join(app, 'configurations.js'), transformSync(source, { loader: 'ts', format: 'cjs', target: 'node22' }).code);
+  // The documented configurations, bundled: they import only types from aws-cdk-lib and the library.
+  buildSync({
+    entryPoints: [path.join(ROOT, 'test', 'support', 'documented-configurations.ts')],
+    outfile: path.join(app, 'configurations.js'),
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node22',
+    logLevel: 'error',
+    external: ['aws-cdk-lib', 'aws-cdk-lib/*', 'constructs', 'cdk-ecs-ops'],
+  });
   // --prefer-offline: the npm cache serves what it has, the registry the rest (a cache filled by `npm ci`
   // alone lacks the registry metadata that --offline needs).
   execFileSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', tarball,

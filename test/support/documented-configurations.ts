@@ -1,191 +1,20 @@
 /**
  * The configurations the README documents, per construct, with the cdk-nag findings each leaves for the user
- * to see (a scope the user did not give; the README names the prop that removes it). Everything else a
- * construct acknowledges itself.
+ * to see (a scope the user did not give; the README names the prop that removes it) and, where checked, the
+ * Control Tower controls it breaks. Everything else a construct acknowledges itself.
  *
- * One list serves two checks: the construct tests run it against this repository's sources with cdk-nag 2
- * and the aws-cdk-lib floor, and the consumer tests transpile this file into a bare app that installed the
- * packed library with the latest aws-cdk-lib and cdk-nag 3 (so it imports nothing but its parameters).
+ * One list serves two checks: the construct tests run it against this repository's sources with cdk-nag 2 and
+ * the aws-cdk-lib floor, and the consumer tests bundle this file into a bare app that installed the packed
+ * library with the latest aws-cdk-lib and cdk-nag 3 (so configurations import only types from aws-cdk-lib and
+ * the library: they use what they are given).
  */
-import type * as cdk from 'aws-cdk-lib';
-import type * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
-import type * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
-import type * as ec2 from 'aws-cdk-lib/aws-ec2';
-import type * as ecs from 'aws-cdk-lib/aws-ecs';
-import type * as iam from 'aws-cdk-lib/aws-iam';
-import type * as kms from 'aws-cdk-lib/aws-kms';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import type * as logs from 'aws-cdk-lib/aws-logs';
-import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import type * as sns from 'aws-cdk-lib/aws-sns';
-import type * as library from '../../src';
+import type { DocumentedConfiguration } from './configuration-kit';
+import { AGENT_MONITOR_CONFIGURATIONS } from '../ecs-agent-monitor/documented-configurations';
 
-/** What a configuration may use: the library and the aws-cdk-lib modules of whoever runs it. */
-export interface Modules {
-  readonly lib: typeof library;
-  readonly cdk: typeof cdk;
-  readonly autoscaling: typeof autoscaling;
-  readonly cloudwatchActions: typeof cloudwatchActions;
-  readonly ec2: typeof ec2;
-  readonly ecs: typeof ecs;
-  readonly iam: typeof iam;
-  readonly kms: typeof kms;
-  readonly lambda: typeof lambda;
-  readonly logs: typeof logs;
-  readonly secretsmanager: typeof secretsmanager;
-  readonly sns: typeof sns;
-}
+export type { DocumentedConfiguration, Modules } from './configuration-kit';
+export { ACCOUNT, REGION } from './configuration-kit';
 
-export interface DocumentedConfiguration {
-  /** `<Construct>: <what>`, unique. */
-  readonly name: string;
-  /** The findings left for the user, as cdk-nag ids (`Rule[finding]`), on the construct's resources. */
-  readonly expectedFindings: readonly string[];
-  /**
-   * The Control Tower proactive controls the configuration breaks (README, "Hardened deployment"), when checked.
-   * @default - not checked
-   */
-  readonly expectedControlTowerViolations?: readonly string[];
-  /** Adds the construct (and what it needs) to an empty stack in 123456789012/us-east-1. */
-  build(stack: cdk.Stack, m: Modules): void;
-}
-
-export const ACCOUNT = '123456789012';
-export const REGION = 'us-east-1';
-
-const UNSCOPED_GROUPS = `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:autoscaling:${REGION}:${ACCOUNT}:autoScalingGroup:*:autoScalingGroupName/*]`;
-
-/** What Control Tower's proactive controls reject in a construct's defaults, each fixed by a hardening prop. */
-export const DEFAULT_CONTROL_TOWER_VIOLATIONS = {
-  /** logRetention of a year or more */
-  logRetention: 'CT.CLOUDWATCH.PR.2',
-  /** logEncryptionKey */
-  logEncryptionKey: 'CT.CLOUDWATCH.PR.3',
-  /** vpc */
-  vpc: 'CT.LAMBDA.PR.3',
-} as const;
-
-/**
- * A customer managed key that passes the Control Tower rules for keys: rotation on (CT.KMS.PR.1) and grants only
- * for AWS resources (CT.KMS.PR.3).
- */
-export function hardenedKey(stack: cdk.Stack, m: Modules): kms.Key {
-  const key = new m.kms.Key(stack, 'Key', { enableKeyRotation: true, description: 'ECS operations tooling' });
-  key.addToResourcePolicy(new m.iam.PolicyStatement({
-    effect: m.iam.Effect.DENY,
-    principals: [new m.iam.AnyPrincipal()],
-    actions: ['kms:CreateGrant'],
-    resources: ['*'],
-    conditions: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
-  }));
-  return key;
-}
-
-/** A VPC of the user's with private subnets (imported: the hardened examples run their functions there). */
-export function privateVpc(stack: cdk.Stack, m: Modules): ec2.IVpc {
-  return m.ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
-    vpcId: 'vpc-0a1b2c3d4e5f60718',
-    availabilityZones: [`${REGION}a`, `${REGION}b`],
-    privateSubnetIds: ['subnet-0a1b2c3d4e5f60718', 'subnet-0f1e2d3c4b5a69788'],
-  });
-}
-
-function fleet(stack: cdk.Stack, m: Modules) {
-  return {
-    cluster: m.ecs.Cluster.fromClusterArn(stack, 'Cluster', `arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/prod`),
-    group: m.autoscaling.AutoScalingGroup.fromAutoScalingGroupName(stack, 'Group', 'prod-asg'),
-    slack: m.lib.NotificationChannel.slack(m.secretsmanager.Secret.fromSecretNameV2(stack, 'Slack', 'chatops/slack'), { jsonKey: 'url' }),
-    teams: m.lib.NotificationChannel.teamsFromParameter('/chatops/teams'),
-    sns: m.lib.NotificationChannel.snsTopic(m.sns.Topic.fromTopicArn(stack, 'Topic', `arn:aws:sns:${REGION}:${ACCOUNT}:ops`)),
-  };
-}
-
+/** Every documented configuration, construct by construct. */
 export const DOCUMENTED_CONFIGURATIONS: readonly DocumentedConfiguration[] = [
-  {
-    name: 'EcsAgentMonitor: the smallest example (no autoScalingGroups)',
-    build: (stack, m) => {
-      new m.lib.EcsAgentMonitor(stack, 'Monitor', { clusters: [fleet(stack, m).cluster] });
-    },
-    expectedFindings: [UNSCOPED_GROUPS],
-    expectedControlTowerViolations: Object.values(DEFAULT_CONTROL_TOWER_VIOLATIONS),
-  },
-  {
-    name: 'EcsAgentMonitor: hardened for Control Tower (year-long encrypted logs, VPC, key, tracing, alarms with actions)',
-    build: (stack, m) => {
-      const f = fleet(stack, m);
-      const key = hardenedKey(stack, m);
-      new m.lib.EcsAgentMonitor(stack, 'Monitor', {
-        clusters: [f.cluster],
-        autoScalingGroups: [f.group],
-        notifications: [f.sns],
-        logRetention: m.logs.RetentionDays.ONE_YEAR,
-        logEncryptionKey: key,
-        encryptionKey: key,
-        vpc: privateVpc(stack, m),
-        tracing: m.lambda.Tracing.ACTIVE,
-        createAlarms: true,
-        alarmActions: [new m.cloudwatchActions.SnsAction(m.sns.Topic.fromTopicArn(stack, 'Alarms', `arn:aws:sns:${REGION}:${ACCOUNT}:alarms`))],
-      });
-    },
-    expectedFindings: [],
-    expectedControlTowerViolations: [],
-  },
-  {
-    name: 'EcsAgentMonitor: scoped to its groups, with Slack, Teams and SNS and alarms',
-    build: (stack, m) => {
-      const f = fleet(stack, m);
-      new m.lib.EcsAgentMonitor(stack, 'Monitor', {
-        clusters: [f.cluster],
-        autoScalingGroups: [f.group],
-        notifications: [f.slack, f.teams, f.sns],
-        createAlarms: true,
-      });
-    },
-    expectedFindings: [],
-  },
-  {
-    name: 'EcsAgentMonitor: DETACH_AND_TERMINATE with a Redis store in a VPC',
-    build: (stack, m) => {
-      const f = fleet(stack, m);
-      const vpc = privateVpc(stack, m);
-      new m.lib.EcsAgentMonitor(stack, 'Monitor', {
-        clusters: [f.cluster],
-        autoScalingGroups: [f.group],
-        action: m.lib.ReplacementAction.DETACH_AND_TERMINATE,
-        failureStore: m.lib.FailureStore.redis({
-          vpc,
-          host: 'counts.abc123.ng.0001.use1.cache.amazonaws.com',
-          tls: true,
-          authToken: m.secretsmanager.Secret.fromSecretNameV2(stack, 'RedisAuth', 'redis/auth'),
-        }),
-      });
-    },
-    expectedFindings: [],
-  },
-  {
-    name: 'EcsAgentMonitor: TERMINATE, standalone instances too',
-    build: (stack, m) => {
-      const f = fleet(stack, m);
-      new m.lib.EcsAgentMonitor(stack, 'Monitor', {
-        clusters: [f.cluster],
-        autoScalingGroups: [f.group],
-        action: m.lib.ReplacementAction.TERMINATE,
-        terminateStandaloneInstances: true,
-      });
-    },
-    expectedFindings: [],
-  },
-  {
-    name: 'EcsAgentMonitor: NOTIFY_ONLY (a dry run) on two clusters',
-    build: (stack, m) => {
-      const f = fleet(stack, m);
-      const other = m.ecs.Cluster.fromClusterArn(stack, 'Other', `arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/batch`);
-      new m.lib.EcsAgentMonitor(stack, 'Monitor', {
-        clusters: [f.cluster, other],
-        action: m.lib.ReplacementAction.NOTIFY_ONLY,
-        notifications: [f.sns],
-      });
-    },
-    expectedFindings: [],
-  },
+  ...AGENT_MONITOR_CONFIGURATIONS,
 ];
