@@ -15,8 +15,9 @@
  * ```
  *
  * Modelled: Query (key condition on the partition key, projection, pagination by `pageSize` with
- * `LastEvaluatedKey`), UpdateItem (`ADD failures :one SET ...` and `SET failures = :one, ...` with their
- * condition expressions and `ReturnValues: UPDATED_NEW`), BatchWriteItem (DeleteRequests, at most 25).
+ * `LastEvaluatedKey`), UpdateItem (the store's increment `ADD failures :one SET ...` with its once-per-period
+ * condition, the restart of an expired count, the outage guard's `SET expiresAt`, and the detached-instance
+ * record, each with its exact condition and `ReturnValues: UPDATED_NEW`), BatchWriteItem (DeleteRequests, at most 25).
  * TTL deletion is not modelled: an expired item stays until deleted (the store skips it, as it must).
  */
 import {
@@ -25,6 +26,7 @@ import {
   ConditionalCheckFailedException,
   DynamoDBClient,
   InternalServerError,
+  ProvisionedThroughputExceededException,
   QueryCommandInput,
   ResourceNotFoundException,
   UpdateItemCommandInput,
@@ -74,6 +76,13 @@ export class FakeDynamoDb {
   public readonly calls: FakeDynamoDbCall[] = [];
   /** Largest Query page. */
   public pageSize = 1000;
+  /** UpdateItem of these instances is throttled (ProvisionedThroughputExceededException). */
+  public readonly throttledInstances = new Set<string>();
+  /** Each entry: the next BatchWriteItem leaves that many of its last requests unprocessed. */
+  public unprocessedPlan: number[] = [];
+  /** Most calls in flight at once so far. */
+  public maxInFlight = 0;
+  private inFlight = 0;
   /** The aws-sdk-client-mock stub while installed. */
   public mock?: AwsStub<any, any, any>;
 
@@ -107,29 +116,52 @@ export class FakeDynamoDb {
     this.outage = undefined;
   }
 
-  /** The live count of one instance (`undefined` when no item). */
+  /** The stored count of one instance (`undefined` when no item). */
   public count(cluster: string, instanceArn: string): number | undefined {
     const item = this.items.get(cluster + KEY_SEPARATOR + instanceArn);
-    return item ? Number(item.failures.N) : undefined;
+    return item?.failures ? Number(item.failures.N) : undefined;
+  }
+
+  /** The raw item of one key (`undefined` when none). */
+  public item(cluster: string, instance: string): Record<string, AttributeValue> | undefined {
+    return this.items.get(cluster + KEY_SEPARATOR + instance);
+  }
+
+  /** When a count expires, in epoch seconds (`undefined` when no item). */
+  public expiresAt(cluster: string, instanceArn: string): number | undefined {
+    const item = this.items.get(cluster + KEY_SEPARATOR + instanceArn);
+    return item ? Number(item.expiresAt.N) : undefined;
   }
 
   /** Every stored count of a cluster, keyed by container instance ARN. */
   public counts(cluster: string): Map<string, number> {
     const out = new Map<string, number>();
     for (const item of this.items.values()) {
-      if (item.cluster.S === cluster) out.set(item.instance.S!, Number(item.failures.N));
+      if (item.cluster.S === cluster && item.failures) out.set(item.instance.S!, Number(item.failures.N));
+    }
+    return out;
+  }
+
+  /** The EC2 instance ids the store remembers as detached in a cluster (and their groups). */
+  public detached(cluster: string): Map<string, string> {
+    const out = new Map<string, string>();
+    for (const item of this.items.values()) {
+      if (item.cluster.S === cluster && item.instance.S!.startsWith('detached#')) out.set(item.instance.S!.slice('detached#'.length), item.group.S!);
     }
     return out;
   }
 
   /** Store a count directly (Prepare). */
-  public put(cluster: string, instanceArn: string, failures: number, expiresAtSeconds = Math.floor(Date.now() / 1000) + 86_400): void {
+  public put(
+    cluster: string, instanceArn: string, failures: number, expiresAtSeconds = Math.floor(Date.now() / 1000) + 86_400, countedAtSeconds?: number,
+  ): void {
     this.items.set(cluster + KEY_SEPARATOR + instanceArn, {
       cluster: { S: cluster },
       instance: { S: instanceArn },
       failures: { N: String(failures) },
       updatedAt: { S: new Date().toISOString() },
       expiresAt: { N: String(expiresAtSeconds) },
+      ...(countedAtSeconds !== undefined ? { countedAt: { N: String(countedAtSeconds) } } : {}),
     });
   }
 
@@ -153,6 +185,8 @@ export class FakeDynamoDb {
     const input = structuredClone(command?.input ?? {});
     const call: FakeDynamoDbCall = { command: name, input };
     this.calls.push(call);
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     // Answer asynchronously, as the network would, so concurrent calls interleave.
     await new Promise((resolve) => setImmediate(resolve));
     try {
@@ -164,6 +198,8 @@ export class FakeDynamoDb {
     } catch (error) {
       call.error = error as Error;
       throw error;
+    } finally {
+      this.inFlight--;
     }
   }
 
@@ -220,37 +256,55 @@ export class FakeDynamoDb {
     const cluster = input.Key!.cluster.S!;
     const instance = input.Key!.instance.S!;
     const values = input.ExpressionAttributeValues ?? {};
+    if (this.throttledInstances.has(instance)) {
+      throw new ProvisionedThroughputExceededException({ message: 'Rate exceeded', $metadata: metadata(400) });
+    }
     const key = cluster + KEY_SEPARATOR + instance;
     const item = this.items.get(key);
     const nowSeconds = Number(values[':nowSeconds']?.N);
     const expired = item?.expiresAt !== undefined && Number(item.expiresAt.N) <= nowSeconds;
     const conditionFailed = () => new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: metadata(400) });
 
-    let failures: number;
-    if (input.UpdateExpression === 'ADD failures :one SET updatedAt = :now, expiresAt = :exp') {
-      if (input.ConditionExpression !== 'attribute_not_exists(expiresAt) OR expiresAt > :nowSeconds') {
-        throw new Error(`FakeDynamoDb: unexpected ConditionExpression ${input.ConditionExpression}`);
+    const counted = item?.countedAt !== undefined ? Number(item.countedAt.N) : undefined;
+    const countedBefore = Number(values[':countedBefore']?.N);
+
+    let updated: Item;
+    switch (input.UpdateExpression) {
+      case 'ADD failures :one SET updatedAt = :now, expiresAt = :exp, countedAt = :nowSeconds': {
+        expectCondition('(attribute_not_exists(expiresAt) OR expiresAt > :nowSeconds) AND (attribute_not_exists(countedAt) OR countedAt <= :countedBefore)');
+        if ((item && expired) || (counted !== undefined && counted > countedBefore)) throw conditionFailed();
+        const failures = (item ? Number(item.failures.N) : 0) + Number(values[':one'].N);
+        updated = { cluster: { S: cluster }, instance: { S: instance }, failures: { N: String(failures) }, updatedAt: values[':now'], expiresAt: values[':exp'], countedAt: values[':nowSeconds'] };
+        break;
       }
-      if (item && expired) throw conditionFailed();
-      failures = (item ? Number(item.failures.N) : 0) + Number(values[':one'].N);
-    } else if (input.UpdateExpression === 'SET failures = :one, updatedAt = :now, expiresAt = :exp') {
-      if (input.ConditionExpression !== 'expiresAt <= :nowSeconds') {
-        throw new Error(`FakeDynamoDb: unexpected ConditionExpression ${input.ConditionExpression}`);
-      }
-      if (!item || !expired) throw conditionFailed();
-      failures = Number(values[':one'].N);
-    } else {
-      throw new Error(`FakeDynamoDb: unexpected UpdateExpression ${input.UpdateExpression}`);
+      case 'SET failures = :one, updatedAt = :now, expiresAt = :exp, countedAt = :nowSeconds':
+        expectCondition('attribute_exists(expiresAt) AND expiresAt <= :nowSeconds');
+        if (!item || item.expiresAt === undefined || !expired) throw conditionFailed();
+        updated = { cluster: { S: cluster }, instance: { S: instance }, failures: values[':one'], updatedAt: values[':now'], expiresAt: values[':exp'], countedAt: values[':nowSeconds'] };
+        break;
+      case 'SET expiresAt = :exp':
+        expectCondition('attribute_exists(failures) AND expiresAt > :nowSeconds');
+        if (!item || item.failures === undefined || expired) throw conditionFailed();
+        updated = { ...item, expiresAt: values[':exp'] };
+        break;
+      case 'SET #group = :group, detachedAt = :detachedAt, expiresAt = :exp':
+        if (input.ConditionExpression !== undefined || input.ExpressionAttributeNames?.['#group'] !== 'group') {
+          throw new Error(`FakeDynamoDb: unexpected detached-instance update ${JSON.stringify(input)}`);
+        }
+        updated = { cluster: { S: cluster }, instance: { S: instance }, group: values[':group'], detachedAt: values[':detachedAt'], expiresAt: values[':exp'] };
+        break;
+      default:
+        throw new Error(`FakeDynamoDb: unexpected UpdateExpression ${input.UpdateExpression}`);
     }
-    const updated: Item = {
-      cluster: { S: cluster },
-      instance: { S: instance },
-      failures: { N: String(failures) },
-      updatedAt: values[':now'],
-      expiresAt: values[':exp'],
-    };
     this.items.set(key, updated);
-    return { Attributes: { failures: updated.failures, updatedAt: updated.updatedAt, expiresAt: updated.expiresAt } };
+    const { cluster: _c, instance: _i, ...attributes } = updated;
+    return { Attributes: attributes };
+
+    function expectCondition(expected: string): void {
+      if (input.ConditionExpression !== expected) {
+        throw new Error(`FakeDynamoDb: unexpected ConditionExpression ${input.ConditionExpression} for ${input.UpdateExpression}`);
+      }
+    }
   }
 
   private batchWriteItem(input: BatchWriteItemCommandInput): object {
@@ -261,13 +315,15 @@ export class FakeDynamoDb {
     if (requests.length < 1 || requests.length > 25) {
       throw new Error(`FakeDynamoDb: BatchWriteItem takes 1 to 25 requests, got ${requests.length}`);
     }
-    for (const request of requests) {
+    const unprocessedCount = this.unprocessedPlan.shift() ?? 0;
+    const unprocessed = requests.slice(requests.length - unprocessedCount);
+    for (const request of requests.slice(0, requests.length - unprocessedCount)) {
       const k = request.DeleteRequest?.Key;
       if (!k || Object.keys(k).sort().join(',') !== 'cluster,instance') {
         throw new Error(`FakeDynamoDb: only DeleteRequests keyed by {cluster, instance} are modelled, got ${JSON.stringify(request)}`);
       }
       this.items.delete(k.cluster.S! + KEY_SEPARATOR + k.instance.S!);
     }
-    return { UnprocessedItems: {} };
+    return { UnprocessedItems: unprocessed.length > 0 ? { [tables[0]]: unprocessed } : {} };
   }
 }

@@ -84,6 +84,10 @@ export interface Ec2InstanceOptions {
   readonly launchTime?: Date;
   /** State. @default 'running' */
   readonly state?: Ec2StateName;
+  /** Instance profile ARN. @default arn:aws:iam::<account>:instance-profile/ecs-instance */
+  readonly instanceProfileArn?: string;
+  /** Termination protection. @default false */
+  readonly disableApiTermination?: boolean;
 }
 
 /** Options for a container instance (and the EC2 instance under it). */
@@ -384,6 +388,8 @@ export class FakeFleet extends FleetState {
       launchTime: options.launchTime ?? new Date(this.now.getTime() - 86_400_000 - 60_000),
       privateIpAddress: `10.0.${Math.floor(this.ec2Counter / 250)}.${(this.ec2Counter % 250) + 4}`,
       architecture,
+      instanceProfileArn: options.instanceProfileArn ?? `arn:aws:iam::${this.accountId}:instance-profile/ecs-instance`,
+      disableApiTermination: options.disableApiTermination ?? false,
     };
     if (this.ec2Instances.has(instance.id)) throw new Error(`FakeFleet: EC2 instance ${instance.id} already exists`);
     this.ec2Instances.set(instance.id, instance);
@@ -746,6 +752,11 @@ export class FakeFleet extends FleetState {
     const found = this.findGroupOfInstance(instanceId);
     if (!found) throw new Error(`FakeFleet: ${instanceId} is not in an Auto Scaling group`);
     found.member.lifecycleState = state;
+  }
+
+  /** Turn an EC2 instance's termination protection on or off (EC2 TerminateInstances then fails with OperationNotPermitted). */
+  public setTerminationProtection(instanceId: string, on: boolean): void {
+    this.requireEc2Instance(instanceId).disableApiTermination = on;
   }
 
   /** Set an EC2 instance's state directly. */

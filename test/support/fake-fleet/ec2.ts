@@ -25,7 +25,7 @@ function ec2State(name: Ec2StateName) {
 }
 
 /** DescribeInstances shape of an instance. */
-export function toEc2Instance(state: FleetState, i: Ec2InstanceState): Instance {
+export function toEc2Instance(_state: FleetState, i: Ec2InstanceState): Instance {
   return {
     InstanceId: i.id,
     ImageId: i.imageId,
@@ -37,7 +37,7 @@ export function toEc2Instance(state: FleetState, i: Ec2InstanceState): Instance 
     State: ec2State(i.state),
     Architecture: i.architecture,
     Tags: Object.entries(i.tags).map(([Key, Value]) => ({ Key, Value })),
-    IamInstanceProfile: { Arn: `arn:aws:iam::${state.accountId}:instance-profile/ecs-instance`, Id: 'AIPA0000000000EXAMPLE' },
+    IamInstanceProfile: { Arn: i.instanceProfileArn, Id: 'AIPA0000000000EXAMPLE' },
     Monitoring: { State: 'disabled' },
   };
 }
@@ -100,12 +100,20 @@ function terminateInstances(state: FleetState, input: any, ctx: CallContext) {
     const i = state.ec2Instances.get(id);
     ctx.authorize('ec2:TerminateInstances', state.ec2InstanceArn(id), {
       'ec2:Region': state.region,
-      ...(i ? { 'ec2:InstanceID': id, 'ec2:InstanceType': i.instanceType, 'ec2:AvailabilityZone': i.availabilityZone } : {}),
+      ...(i ? {
+        'ec2:InstanceID': id, 'ec2:InstanceType': i.instanceType, 'ec2:AvailabilityZone': i.availabilityZone, 'ec2:InstanceProfile': i.instanceProfileArn,
+      } : {}),
       ...(i ? state.tagContext(i.tags, 'ec2') : {}),
     });
   }
   if (ids.length === 0) throw ec2Error('MissingParameter', 'The request must contain the parameter InstanceId');
   const instances = checkIds(state, ids);
+  // Termination protection fails the whole call before any instance changes (Auto Scaling's terminations ignore it).
+  const protectedOne = instances.find((i) => i.disableApiTermination && i.state !== 'terminated');
+  if (protectedOne) {
+    throw ec2Error('OperationNotPermitted',
+      `The instance '${protectedOne.id}' may not be terminated. Modify its 'disableApiTermination' instance attribute and try again.`);
+  }
   const TerminatingInstances = instances.map((i) => {
     const previous = i.state;
     if (previous !== 'terminated') i.state = 'shutting-down';

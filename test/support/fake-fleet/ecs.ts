@@ -360,7 +360,7 @@ function describeContainerInstances(state: FleetState, input: any, ctx: CallCont
     const arn = ci?.arn ?? (ref.startsWith('arn:') ? ref : state.arn('ecs', `container-instance/${name}/${ref}`));
     ctx.authorize('ecs:DescribeContainerInstances', arn, { 'ecs:cluster': state.clusterArn(name), ...(ci ? state.tagContext(ci.tags) : {}) });
     if (!cluster) continue;
-    if (!ci || ci.ec2InstanceId === ref) {
+    if (!ci || ci.ec2InstanceId === ref || state.missingOnDescribe.has(ci.arn)) {
       failures.push({ arn, reason: 'MISSING' });
       continue;
     }

@@ -85,6 +85,11 @@ export class FleetState {
   public readonly tasks = new Map<string, TaskState>();
   /** RunTask behaviours by task definition family (`*` = any family). */
   public readonly taskBehaviors = new Map<string, TaskBehavior>();
+  /**
+   * Container instances that ListContainerInstances lists but DescribeContainerInstances answers as a `MISSING`
+   * failure, as ECS can right after an instance (de)registers (its reads are eventually consistent).
+   */
+  public readonly missingOnDescribe = new Set<string>();
 
   private readonly seed: string;
   private counter = 0;

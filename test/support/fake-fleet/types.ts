@@ -171,6 +171,10 @@ export interface Ec2InstanceState {
   privateIpAddress: string;
   /** `x86_64` or `arm64`. */
   architecture: 'x86_64' | 'arm64';
+  /** ARN of the instance profile it was launched with. */
+  instanceProfileArn: string;
+  /** Termination protection: EC2 TerminateInstances refuses it (Auto Scaling's own termination does not). */
+  disableApiTermination: boolean;
 }
 
 /** A container in a task definition. */
