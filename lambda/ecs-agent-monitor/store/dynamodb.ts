@@ -9,11 +9,17 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { chunk, distinct, errorMessage, settleWithConcurrency } from './concurrency';
 import { FailureStoreIncrementError } from './errors';
-import { DEFAULT_FAILURE_TTL_SECONDS, FailureStore } from './types';
+import { DEFAULT_FAILURE_TTL_SECONDS, DETACHED_TTL_SECONDS, DetachedInstance, FailureStore, IncrementResult, StoredCluster } from './types';
 import { CLIENT_CONFIG } from '../../common/aws';
 import { logger } from '../../common/powertools';
 
 export { DEFAULT_FAILURE_TTL_SECONDS };
+
+/** Sort key prefix of the items that remember a detached instance (counts are keyed by container instance ARN). */
+const DETACHED_PREFIX = 'detached#';
+
+/** `incrementOne`'s answer for a count another run incremented this period. */
+const ALREADY_COUNTED = 'already-counted' as const;
 
 /** BatchWriteItem accepts at most 25 requests. */
 const BATCH_WRITE_MAX = 25;
@@ -26,6 +32,8 @@ export interface DynamoDbFailureStoreOptions {
   readonly tableName: string;
   /** Seconds after the last increment at which a count expires. @default 86400 (24 h) */
   readonly ttlSeconds?: number;
+  /** Least time between two increments of one count: half the schedule period. @default 0 (no limit) */
+  readonly minIncrementGapSeconds?: number;
   /** @default - a module-scope client with `retryMode: 'adaptive'` */
   readonly client?: DynamoDBClient;
   /** UpdateItem calls in flight at once during `increment`. @default 10 */
@@ -56,6 +64,7 @@ export interface DynamoDbFailureStoreOptions {
 export class DynamoDbFailureStore implements FailureStore {
   private readonly tableName: string;
   private readonly ttlSeconds: number;
+  private readonly minIncrementGapSeconds: number;
   private readonly client: DynamoDBClient;
   private readonly concurrency: number;
   private readonly maxBatchAttempts: number;
@@ -71,6 +80,7 @@ export class DynamoDbFailureStore implements FailureStore {
     if (!Number.isInteger(this.ttlSeconds) || this.ttlSeconds < 1) {
       throw new Error(`DynamoDbFailureStore: ttlSeconds must be a positive integer, got ${options.ttlSeconds}`);
     }
+    this.minIncrementGapSeconds = options.minIncrementGapSeconds ?? 0;
     this.client = options.client ?? defaultClient;
     this.concurrency = options.concurrency ?? 10;
     this.maxBatchAttempts = options.maxBatchAttempts ?? 6;
@@ -78,20 +88,23 @@ export class DynamoDbFailureStore implements FailureStore {
     this.now = options.now ?? Date.now;
   }
 
-  public async load(cluster: string): Promise<Map<string, number>> {
+  public async load(cluster: string): Promise<StoredCluster> {
     const nowSeconds = this.nowSeconds();
     const counts = new Map<string, number>();
+    const detached: DetachedInstance[] = [];
     let exclusiveStartKey: Record<string, AttributeValue> | undefined;
     do {
       const page = await this.client.send(new QueryCommand({
         TableName: this.tableName,
         KeyConditionExpression: '#cluster = :cluster',
-        ProjectionExpression: '#instance, #failures, #expiresAt',
+        ProjectionExpression: '#instance, #failures, #expiresAt, #group, #detachedAt',
         ExpressionAttributeNames: {
           '#cluster': 'cluster',
           '#instance': 'instance',
           '#failures': 'failures',
           '#expiresAt': 'expiresAt',
+          '#group': 'group',
+          '#detachedAt': 'detachedAt',
         },
         ExpressionAttributeValues: { ':cluster': { S: cluster } },
         ConsistentRead: true,
@@ -99,42 +112,101 @@ export class DynamoDbFailureStore implements FailureStore {
       }));
       for (const item of page.Items ?? []) {
         const instance = item.instance?.S;
-        const failures = Number(item.failures?.N);
         const expiresAt = item.expiresAt?.N === undefined ? undefined : Number(item.expiresAt.N);
+        if (expiresAt !== undefined && expiresAt <= nowSeconds) {
+          continue; // expired, not yet deleted by DynamoDB TTL
+        }
+        if (instance?.startsWith(DETACHED_PREFIX)) {
+          detached.push({
+            ec2InstanceId: instance.slice(DETACHED_PREFIX.length),
+            group: item.group?.S ?? '',
+            detachedAt: new Date(item.detachedAt?.S ?? 0),
+          });
+          continue;
+        }
+        const failures = Number(item.failures?.N);
         if (!instance || !Number.isInteger(failures) || failures <= 0) {
           logger.warn('Ignoring a malformed failure count item', { table: this.tableName, cluster, instance });
           continue;
-        }
-        if (expiresAt !== undefined && expiresAt <= nowSeconds) {
-          continue; // expired, not yet deleted by DynamoDB TTL
         }
         counts.set(instance, failures);
       }
       exclusiveStartKey = page.LastEvaluatedKey;
     } while (exclusiveStartKey);
-    return counts;
+    return { counts, detached };
   }
 
-  public async increment(cluster: string, instanceArns: readonly string[]): Promise<Map<string, number>> {
+  public async increment(cluster: string, instanceArns: readonly string[]): Promise<IncrementResult> {
     const instances = distinct(instanceArns);
     const settled = await settleWithConcurrency(instances, this.concurrency, (instance) => this.incrementOne(cluster, instance));
     const counts = new Map<string, number>();
+    const alreadyCounted = new Set<string>();
     const failures = new Map<string, unknown>();
     settled.forEach((result, index) => {
       const instance = instances[index];
-      if (result.status === 'fulfilled') {
-        counts.set(instance, result.value);
-      } else {
+      if (result.status === 'rejected') {
         failures.set(instance, result.reason);
         logger.error('Could not increment the failure count; the instance is left unconfirmed', {
           table: this.tableName, cluster, instance, error: errorMessage(result.reason),
         });
+      } else if (result.value === ALREADY_COUNTED) {
+        alreadyCounted.add(instance);
+      } else {
+        counts.set(instance, result.value);
       }
     });
-    if (instances.length > 0 && counts.size === 0) {
+    if (alreadyCounted.size > 0) {
+      logger.info('Counts already incremented this period by another run; not incremented again', {
+        table: this.tableName, cluster, instances: [...alreadyCounted],
+      });
+    }
+    if (instances.length > 0 && failures.size === instances.length) {
       throw new FailureStoreIncrementError(`DynamoDB table ${this.tableName}, cluster ${cluster}`, failures);
     }
-    return counts;
+    return { counts, alreadyCounted };
+  }
+
+  public async keep(cluster: string, instanceArns: readonly string[]): Promise<void> {
+    const nowSeconds = this.nowSeconds();
+    const settled = await settleWithConcurrency(distinct(instanceArns), this.concurrency, async (instance) => {
+      try {
+        await this.client.send(new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { cluster: { S: cluster }, instance: { S: instance } },
+          UpdateExpression: 'SET expiresAt = :exp',
+          ConditionExpression: 'attribute_exists(failures) AND expiresAt > :nowSeconds',
+          ExpressionAttributeValues: { ':exp': { N: String(nowSeconds + this.ttlSeconds) }, ':nowSeconds': { N: String(nowSeconds) } },
+          ReturnValues: 'UPDATED_NEW',
+        }));
+      } catch (err) {
+        // A count that expired or was cleared meanwhile has nothing to keep.
+        if (!(err instanceof ConditionalCheckFailedException)) throw err;
+      }
+    });
+    const errors = settled.flatMap((r) => (r.status === 'rejected' ? [r.reason] : []));
+    if (errors.length > 0) {
+      throw new AggregateError(errors, `failure store (DynamoDB table ${this.tableName}, cluster ${cluster}): could not keep `
+        + `${errors.length} count(s) through the outage; first error: ${errorMessage(errors[0])}`);
+    }
+  }
+
+  public async rememberDetached(cluster: string, instance: DetachedInstance): Promise<void> {
+    await this.client.send(new UpdateItemCommand({
+      TableName: this.tableName,
+      Key: { cluster: { S: cluster }, instance: { S: DETACHED_PREFIX + instance.ec2InstanceId } },
+      UpdateExpression: 'SET #group = :group, detachedAt = :detachedAt, expiresAt = :exp',
+      ExpressionAttributeNames: { '#group': 'group' },
+      ExpressionAttributeValues: {
+        ':group': { S: instance.group },
+        ':detachedAt': { S: instance.detachedAt.toISOString() },
+        ':exp': { N: String(this.nowSeconds() + DETACHED_TTL_SECONDS) },
+      },
+      ReturnValues: 'UPDATED_NEW',
+    }));
+  }
+
+  public async forgetDetached(cluster: string, ec2InstanceIds: readonly string[]): Promise<void> {
+    await this.clear(cluster, ec2InstanceIds.map((id) => DETACHED_PREFIX + id));
   }
 
   public async clear(cluster: string, instanceArns: readonly string[]): Promise<void> {
@@ -152,50 +224,53 @@ export class DynamoDbFailureStore implements FailureStore {
     // Nothing to release: the client is shared for the container's life.
   }
 
-  /** Add one to a live count, or restart an expired one at 1. Returns the new count. */
-  private async incrementOne(cluster: string, instance: string): Promise<number> {
+  /**
+   * Add one to a live count that was not incremented in the last `minIncrementGapSeconds`, or restart an expired
+   * one at 1. Returns the new count, or ALREADY_COUNTED when the count is live and was incremented too recently.
+   */
+  private async incrementOne(cluster: string, instance: string): Promise<number | typeof ALREADY_COUNTED> {
     const key = { cluster: { S: cluster }, instance: { S: instance } };
-    for (let attempt = 0; attempt < 2; attempt++) {
-      const nowMs = this.now();
-      const values = {
-        ':one': { N: '1' },
-        ':now': { S: new Date(nowMs).toISOString() },
-        ':exp': { N: String(Math.floor(nowMs / 1000) + this.ttlSeconds) },
-        ':nowSeconds': { N: String(Math.floor(nowMs / 1000)) },
-      };
-      try {
-        const added = await this.client.send(new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: key,
-          UpdateExpression: 'ADD failures :one SET updatedAt = :now, expiresAt = :exp',
-          ConditionExpression: 'attribute_not_exists(expiresAt) OR expiresAt > :nowSeconds',
-          ExpressionAttributeValues: values,
-          ReturnValues: 'UPDATED_NEW',
-        }));
-        return parseCount(added.Attributes);
-      } catch (err) {
-        if (!(err instanceof ConditionalCheckFailedException)) {
-          throw err;
-        }
-      }
-      // The item exists but has expired: restart it, unless another run restarted it first.
-      try {
-        const restarted = await this.client.send(new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: key,
-          UpdateExpression: 'SET failures = :one, updatedAt = :now, expiresAt = :exp',
-          ConditionExpression: 'expiresAt <= :nowSeconds',
-          ExpressionAttributeValues: values,
-          ReturnValues: 'UPDATED_NEW',
-        }));
-        return parseCount(restarted.Attributes);
-      } catch (err) {
-        if (!(err instanceof ConditionalCheckFailedException)) {
-          throw err;
-        }
+    const nowMs = this.now();
+    const nowSeconds = Math.floor(nowMs / 1000);
+    const values = {
+      ':one': { N: '1' },
+      ':now': { S: new Date(nowMs).toISOString() },
+      ':exp': { N: String(nowSeconds + this.ttlSeconds) },
+      ':nowSeconds': { N: String(nowSeconds) },
+    };
+    try {
+      const added = await this.client.send(new UpdateItemCommand({
+        TableName: this.tableName,
+        Key: key,
+        UpdateExpression: 'ADD failures :one SET updatedAt = :now, expiresAt = :exp, countedAt = :nowSeconds',
+        ConditionExpression: '(attribute_not_exists(expiresAt) OR expiresAt > :nowSeconds) '
+          + 'AND (attribute_not_exists(countedAt) OR countedAt <= :countedBefore)',
+        ExpressionAttributeValues: { ...values, ':countedBefore': { N: String(nowSeconds - this.minIncrementGapSeconds) } },
+        ReturnValues: 'UPDATED_NEW',
+      }));
+      return parseCount(added.Attributes);
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException)) {
+        throw err;
       }
     }
-    throw new Error(`failure count of ${instance} kept changing between expired and live; not confirmed`);
+    // The item exists and is expired (restart it), or is live and was counted too recently (leave it).
+    try {
+      const restarted = await this.client.send(new UpdateItemCommand({
+        TableName: this.tableName,
+        Key: key,
+        UpdateExpression: 'SET failures = :one, updatedAt = :now, expiresAt = :exp, countedAt = :nowSeconds',
+        ConditionExpression: 'attribute_exists(expiresAt) AND expiresAt <= :nowSeconds',
+        ExpressionAttributeValues: values,
+        ReturnValues: 'UPDATED_NEW',
+      }));
+      return parseCount(restarted.Attributes);
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException)) {
+        throw err;
+      }
+    }
+    return ALREADY_COUNTED;
   }
 
   private async deleteChunk(cluster: string, instances: readonly string[]): Promise<void> {

@@ -16,6 +16,7 @@ export interface DynamoDbFailureStoreConfig {
   readonly kind: 'dynamodb';
   readonly tableName: string;
   readonly ttlSeconds?: number;
+  readonly minIncrementGapSeconds?: number;
 }
 
 /** Failure counts in a cluster-mode-disabled Redis: an explicit host, or an ElastiCache replication group. */
@@ -31,6 +32,7 @@ export interface RedisFailureStoreConfig {
   readonly username?: string;
   readonly keyPrefix?: string;
   readonly ttlSeconds?: number;
+  readonly minIncrementGapSeconds?: number;
 }
 
 export type FailureStoreConfig = DynamoDbFailureStoreConfig | RedisFailureStoreConfig;
@@ -46,7 +48,8 @@ export interface FailureStoreClients {
  * Read the failure store configuration from environment variables, checking every one and throwing a single
  * error that names each missing or malformed variable with the value it got.
  *
- * `FAILURE_STORE` = `dynamodb` (needs `FAILURE_TABLE_NAME`) or `redis` (needs exactly one of `REDIS_HOST` and
+ * `FAILURE_MIN_GAP_SECONDS` (optional, both kinds) is the least time between two increments of a count (half the
+ * schedule period). `FAILURE_STORE` = `dynamodb` (needs `FAILURE_TABLE_NAME`) or `redis` (needs exactly one of `REDIS_HOST` and
  * `REDIS_REPLICATION_GROUP_ID`; optional `REDIS_PORT`, `REDIS_TLS` = `true`|`false`, `REDIS_AUTH_SECRET_ARN`,
  * `REDIS_USERNAME` (needs `REDIS_AUTH_SECRET_ARN`), `REDIS_KEY_PREFIX`). `FAILURE_TTL_SECONDS` (optional, both
  * kinds) is a positive integer. Empty values count as unset.
@@ -72,13 +75,14 @@ export function parseFailureStoreConfig(env: Readonly<Record<string, string | un
 
   const kind = get('FAILURE_STORE');
   const ttlSeconds = integer('FAILURE_TTL_SECONDS', 1, 365 * 24 * 60 * 60);
+  const minIncrementGapSeconds = integer('FAILURE_MIN_GAP_SECONDS', 0, 7 * 24 * 60 * 60);
   let config: FailureStoreConfig | undefined;
   if (kind === 'dynamodb') {
     const tableName = get('FAILURE_TABLE_NAME');
     if (!tableName) {
       problems.push(`FAILURE_TABLE_NAME is required when FAILURE_STORE is dynamodb, got ${JSON.stringify(env.FAILURE_TABLE_NAME)}`);
     }
-    config = { kind, tableName: tableName ?? '', ttlSeconds };
+    config = { kind, tableName: tableName ?? '', ttlSeconds, minIncrementGapSeconds };
   } else if (kind === 'redis') {
     const host = get('REDIS_HOST');
     const replicationGroupId = get('REDIS_REPLICATION_GROUP_ID');
@@ -120,6 +124,7 @@ export function parseFailureStoreConfig(env: Readonly<Record<string, string | un
       username,
       keyPrefix,
       ttlSeconds,
+      minIncrementGapSeconds,
     };
   } else {
     problems.push(`FAILURE_STORE must be "dynamodb" or "redis", got ${JSON.stringify(env.FAILURE_STORE)}`);
@@ -137,7 +142,9 @@ export function parseFailureStoreConfig(env: Readonly<Record<string, string | un
 export async function createFailureStore(config: FailureStoreConfig, clients: FailureStoreClients = {}): Promise<FailureStore> {
   if (config.kind === 'dynamodb') {
     const { DynamoDbFailureStore } = await import('./dynamodb');
-    return new DynamoDbFailureStore({ tableName: config.tableName, ttlSeconds: config.ttlSeconds, client: clients.dynamoDb });
+    return new DynamoDbFailureStore({
+      tableName: config.tableName, ttlSeconds: config.ttlSeconds, minIncrementGapSeconds: config.minIncrementGapSeconds, client: clients.dynamoDb,
+    });
   }
   const { connectRedisFailureStore } = await import('./redis');
   return connectRedisFailureStore(config, clients);

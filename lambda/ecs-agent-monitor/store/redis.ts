@@ -7,12 +7,18 @@ import Redis, { RedisOptions } from 'ioredis';
 import { distinct, errorMessage } from './concurrency';
 import { FailureStoreIncrementError } from './errors';
 import type { FailureStoreClients, RedisFailureStoreConfig } from './index';
-import { DEFAULT_FAILURE_TTL_SECONDS, FailureStore } from './types';
+import { DEFAULT_FAILURE_TTL_SECONDS, DETACHED_TTL_SECONDS, DetachedInstance, FailureStore, IncrementResult, StoredCluster } from './types';
 import { CLIENT_CONFIG, lazy } from '../../common/aws';
 import { logger } from '../../common/powertools';
 
 /** Default prefix of the per-cluster hash key. */
 export const DEFAULT_REDIS_KEY_PREFIX = 'ecs-agent-monitor';
+/**
+ * Every Redis command the store sends, directly or from its Lua script: what a Redis ACL user needs
+ * (`+<command>` for each, on the key pattern `<keyPrefix>:*`). A test runs the store as such a user.
+ */
+export const REDIS_ACL_COMMANDS = ['EVALSHA', 'EVAL', 'MULTI', 'EXEC', 'HMGET', 'HINCRBY', 'HSET', 'HGETALL', 'HDEL', 'EXPIRE'] as const;
+
 /** Default Redis port. */
 export const DEFAULT_REDIS_PORT = 6379;
 
@@ -36,6 +42,8 @@ export interface RedisFailureStoreOptions {
   readonly keyPrefix?: string;
   /** Seconds after its last increment at which a count expires. @default 86400 (24 h) */
   readonly ttlSeconds?: number;
+  /** Least time between two increments of one count: half the schedule period. @default 0 (no limit) */
+  readonly minIncrementGapSeconds?: number;
   /** TCP (and TLS) connect timeout. @default 2000 */
   readonly connectTimeoutMs?: number;
   /** Time after which one command (queued or sent) fails. @default 2000 */
@@ -66,17 +74,21 @@ export function redisClientOptions(options: RedisFailureStoreOptions): RedisOpti
     maxRetriesPerRequest: 1,
     retryStrategy: (times) => (times > maxReconnectAttempts ? null : Math.min(100 * times, 500)),
     enableOfflineQueue: true,
+    // No INFO on connect: an ACL user needs only REDIS_ACL_COMMANDS, and ElastiCache is ready when it accepts.
+    enableReadyCheck: false,
     // How long disconnect() waits for a half-closed socket before destroying it.
     disconnectTimeout: 200,
   };
 }
 
 /**
- * Adds one to each instance's count, or restarts it at 1 when it has expired, stamps it and pushes back the
- * expiry of both hashes; returns, per instance (in ARGV order), the new count or the error message of that field.
+ * Adds one to each instance's count (or restarts it at 1 when it has expired), stamps it and pushes back the expiry
+ * of both hashes, unless the count is live and was stamped less than `minGap` seconds ago (another run counted it
+ * this period): then it answers -1 for that instance and changes nothing. Returns, per instance (in ARGV order),
+ * the new count, -1, or the error message of that field.
  *
  * KEYS[1] = counts hash, KEYS[2] = timestamps hash; ARGV[1] = now (epoch seconds), ARGV[2] = ttlSeconds,
- * ARGV[3..] = distinct container instance ARNs.
+ * ARGV[3] = minGap (seconds), ARGV[4..] = distinct container instance ARNs.
  *
  * Every read comes before the first write, so a key of the wrong type (or any other error of a read) fails the
  * script before it has written anything. A count whose HINCRBY fails (not an integer) is reported in its slot and
@@ -86,10 +98,11 @@ export function redisClientOptions(options: RedisFailureStoreOptions): RedisOpti
 const INCREMENT_SCRIPT = `
 local now = tonumber(ARGV[1])
 local ttl = tonumber(ARGV[2])
-local n = #ARGV - 2
+local minGap = tonumber(ARGV[3])
+local n = #ARGV - 3
 local instances = {}
 for i = 1, n do
-  instances[i] = ARGV[i + 2]
+  instances[i] = ARGV[i + 3]
 end
 local counts = redis.call('HMGET', KEYS[1], unpack(instances))
 local stamps = redis.call('HMGET', KEYS[2], unpack(instances))
@@ -97,7 +110,10 @@ local result = {}
 for i = 1, n do
   local stamp = tonumber(stamps[i])
   local reply
-  if counts[i] and stamp and now - stamp < ttl then
+  local live = counts[i] and stamp and now - stamp < ttl
+  if live and now - stamp < minGap then
+    reply = -1
+  elseif live then
     reply = redis.pcall('HINCRBY', KEYS[1], instances[i], 1)
   else
     -- no count, or a count that has expired or was never stamped: this failure is the first in a row
@@ -108,6 +124,8 @@ for i = 1, n do
   end
   if type(reply) == 'table' and reply.err then
     result[i] = reply.err
+  elseif reply == -1 then
+    result[i] = reply
   else
     redis.call('HSET', KEYS[2], instances[i], ARGV[1])
     result[i] = reply
@@ -154,6 +172,7 @@ export class RedisFailureStore implements FailureStore {
   private readonly endpoint: string;
   private readonly keyPrefix: string;
   private readonly ttlSeconds: number;
+  private readonly minIncrementGapSeconds: number;
   private readonly now: () => number;
   private lastConnectionError: Error | undefined;
   private closed = false;
@@ -164,6 +183,7 @@ export class RedisFailureStore implements FailureStore {
     if (!Number.isInteger(this.ttlSeconds) || this.ttlSeconds < 1) {
       throw new Error(`RedisFailureStore: ttlSeconds must be a positive integer, got ${options.ttlSeconds}`);
     }
+    this.minIncrementGapSeconds = options.minIncrementGapSeconds ?? 0;
     this.now = options.now ?? Date.now;
     const clientOptions = redisClientOptions(options);
     this.endpoint = `${clientOptions.tls ? 'rediss' : 'redis'}://${clientOptions.host}:${clientOptions.port}`;
@@ -187,12 +207,18 @@ export class RedisFailureStore implements FailureStore {
     return `${this.keyOf(cluster)}:at`;
   }
 
-  public async load(cluster: string): Promise<Map<string, number>> {
+  /** The key of a cluster's hash of detached instances (EC2 instance id -> JSON `{ group, detachedAt }`). */
+  public detachedKeyOf(cluster: string): string {
+    return `${this.keyOf(cluster)}:detached`;
+  }
+
+  public async load(cluster: string): Promise<StoredCluster> {
     const key = this.keyOf(cluster);
     const timestampsKey = this.timestampsKeyOf(cluster);
-    const [hash, stamps] = await this.run('HGETALL', key, async () => {
-      const replies = await this.redis.multi().hgetall(key).hgetall(timestampsKey).exec();
-      return [hashReply(replies, 0), hashReply(replies, 1)];
+    const detachedKey = this.detachedKeyOf(cluster);
+    const [hash, stamps, detachedHash] = await this.run('HGETALL', key, async () => {
+      const replies = await this.redis.multi().hgetall(key).hgetall(timestampsKey).hgetall(detachedKey).exec();
+      return [hashReply(replies, 0), hashReply(replies, 1), hashReply(replies, 2)];
     });
     const nowSeconds = this.nowSeconds();
     const counts = new Map<string, number>();
@@ -209,18 +235,28 @@ export class RedisFailureStore implements FailureStore {
       // (no or a malformed timestamp: returned, and restarted at 1 by the next increment)
       counts.set(instance, count);
     }
-    return counts;
+    const detached: DetachedInstance[] = [];
+    for (const [ec2InstanceId, value] of Object.entries(detachedHash)) {
+      try {
+        const record = JSON.parse(value) as { group?: string; detachedAt?: string };
+        detached.push({ ec2InstanceId, group: record.group ?? '', detachedAt: new Date(record.detachedAt ?? 0) });
+      } catch {
+        logger.warn('Ignoring a malformed detached-instance field', { key: detachedKey, cluster, ec2InstanceId });
+      }
+    }
+    return { counts, detached };
   }
 
-  public async increment(cluster: string, instanceArns: readonly string[]): Promise<Map<string, number>> {
+  public async increment(cluster: string, instanceArns: readonly string[]): Promise<IncrementResult> {
     const instances = distinct(instanceArns);
     const counts = new Map<string, number>();
+    const alreadyCounted = new Set<string>();
     if (instances.length === 0) {
-      return counts;
+      return { counts, alreadyCounted };
     }
     const key = this.keyOf(cluster);
     const where = `Redis ${this.endpoint}, key ${key}`;
-    const args = [key, this.timestampsKeyOf(cluster), this.nowSeconds(), this.ttlSeconds, ...instances];
+    const args = [key, this.timestampsKeyOf(cluster), this.nowSeconds(), this.ttlSeconds, this.minIncrementGapSeconds, ...instances];
     let results: unknown;
     try {
       results = await this.run('EVALSHA increment', key, async () => {
@@ -248,6 +284,10 @@ export class RedisFailureStore implements FailureStore {
     const failures = new Map<string, unknown>();
     instances.forEach((instance, index) => {
       const value: unknown = replies[index];
+      if (value === -1) {
+        alreadyCounted.add(instance);
+        return;
+      }
       if (typeof value === 'number' && Number.isInteger(value) && value > 0) {
         counts.set(instance, value);
         return;
@@ -258,10 +298,50 @@ export class RedisFailureStore implements FailureStore {
         key, cluster, instance, error: error.message,
       });
     });
-    if (counts.size === 0) {
+    if (failures.size === instances.length) {
       throw new FailureStoreIncrementError(where, failures);
     }
-    return counts;
+    if (alreadyCounted.size > 0) {
+      logger.info('Counts already incremented this period by another run; not incremented again', { key, cluster, instances: [...alreadyCounted] });
+    }
+    return { counts, alreadyCounted };
+  }
+
+  public async keep(cluster: string, instanceArns: readonly string[]): Promise<void> {
+    const instances = distinct(instanceArns);
+    if (instances.length === 0) {
+      return;
+    }
+    const key = this.keyOf(cluster);
+    const timestampsKey = this.timestampsKeyOf(cluster);
+    const now = String(this.nowSeconds());
+    await this.run('HSET keep', key, async () => {
+      const replies = await this.redis.multi()
+        .hset(timestampsKey, Object.fromEntries(instances.map((instance) => [instance, now])))
+        .expire(key, this.ttlSeconds)
+        .expire(timestampsKey, this.ttlSeconds)
+        .exec();
+      [0, 1, 2].forEach((i) => execReply(replies, i));
+    });
+  }
+
+  public async rememberDetached(cluster: string, instance: DetachedInstance): Promise<void> {
+    const detachedKey = this.detachedKeyOf(cluster);
+    const value = JSON.stringify({ group: instance.group, detachedAt: instance.detachedAt.toISOString() });
+    await this.run('HSET detached', detachedKey, async () => {
+      const replies = await this.redis.multi().hset(detachedKey, instance.ec2InstanceId, value).expire(detachedKey, DETACHED_TTL_SECONDS).exec();
+      execReply(replies, 0);
+      execReply(replies, 1);
+    });
+  }
+
+  public async forgetDetached(cluster: string, ec2InstanceIds: readonly string[]): Promise<void> {
+    const ids = distinct(ec2InstanceIds);
+    if (ids.length === 0) {
+      return;
+    }
+    const detachedKey = this.detachedKeyOf(cluster);
+    await this.run('HDEL detached', detachedKey, () => this.redis.hdel(detachedKey, ...ids));
   }
 
   public async clear(cluster: string, instanceArns: readonly string[]): Promise<void> {
@@ -452,6 +532,7 @@ export async function connectRedisFailureStore(config: RedisFailureStoreConfig, 
     password: auth?.password,
     keyPrefix: config.keyPrefix,
     ttlSeconds: config.ttlSeconds,
+    minIncrementGapSeconds: config.minIncrementGapSeconds,
   });
 }
 
