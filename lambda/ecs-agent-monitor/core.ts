@@ -14,7 +14,9 @@ export interface MonitorSettings {
   readonly action: ReplacementAction;
   /** Per cluster and run. */
   readonly maxReplacementsPerRun: number;
-  /** Percent of checked instances failing at once above which nothing is replaced. */
+  /** Across every cluster, per run. */
+  readonly maxReplacementsPerRunTotal: number;
+  /** Percent of checked instances failing at once (in a cluster, or in the whole fleet) above which nothing is replaced. */
   readonly outageThresholdPercent: number;
   /** Count a CONTAINER_INSTANCE_HEALTH status of IMPAIRED as a failed check. */
   readonly treatImpairedAsFailed: boolean;
@@ -48,6 +50,26 @@ export interface FailingInstance {
   readonly reason: 'agent disconnected' | 'instance health IMPAIRED';
 }
 
+/** An instance ECS listed but could not describe (a `failures` entry such as MISSING): its state is unknown. */
+export interface UnknownInstance {
+  readonly arn: string;
+  /** ECS's reason, e.g. `MISSING`. */
+  readonly reason: string;
+}
+
+/** Whether an id is an EC2 instance id (`i-` and 8 or 17 hex digits); ECS Anywhere instances have `mi-...` ids. */
+export function isEc2InstanceId(id: string | undefined): id is string {
+  return id !== undefined && /^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$/.test(id);
+}
+
+/**
+ * Whether so many checks fail at once that it is taken for an ECS-side problem: more than the threshold percent
+ * of the instances checked, and at least {@link OUTAGE_MIN_FAILING} of them. Unknown instances count as failing.
+ */
+export function isOutage(failing: number, checked: number, thresholdPercent: number): boolean {
+  return failing >= OUTAGE_MIN_FAILING && checked > 0 && (failing / checked) * 100 > thresholdPercent;
+}
+
 /** What one check of one cluster found, before the store is touched. */
 export interface Assessment {
   /** ACTIVE instances outside the grace period: the ones checked. */
@@ -55,22 +77,33 @@ export interface Assessment {
   /** ACTIVE instances inside the grace period, not counted. */
   readonly inGracePeriod: number;
   readonly failing: readonly FailingInstance[];
-  /** Percent of checked instances failing (0 when none are checked). */
+  /** Instances ECS could not describe: reported as errors, their counts kept, counted as failing for the outage guard. */
+  readonly unknown: readonly UnknownInstance[];
+  /** Percent of checked (and unknown) instances failing or unknown (0 when none are checked). */
   readonly failingPercent: number;
-  /** True when so many fail at once that it is taken for an ECS-side problem. */
-  readonly outage: boolean;
-  /** Instances whose count to add one to (none during an outage: counts are frozen). */
+  /**
+   * Whether so many fail at once that it is taken for an ECS-side problem: in this cluster, or in the whole fleet
+   * (see {@link applyFleetOutage}).
+   */
+  readonly outage: false | 'cluster' | 'fleet';
+  /** Instances whose count to add one to (none during an outage). */
   readonly toIncrement: readonly string[];
-  /** Stored counts to delete: instances that passed, left ACTIVE or are gone. */
+  /** During an outage, the stored counts of failing instances: kept alive, not increased (frozen). */
+  readonly toKeep: readonly string[];
+  /** Stored counts to delete: instances that passed, left ACTIVE or are gone (never an unknown one). */
   readonly toClear: readonly string[];
 }
 
-/** Decides what this check means for one cluster. `stored` is the cluster's stored counts. */
+/**
+ * Decides what this check means for one cluster. `stored` is the cluster's stored counts; `unknown` the instances
+ * DescribeContainerInstances answered with a failure.
+ */
 export function assessCluster(
   instances: readonly InstanceState[],
   stored: ReadonlyMap<string, number>,
   settings: MonitorSettings,
   now: Date,
+  unknown: readonly UnknownInstance[] = [],
 ): Assessment {
   const active = instances.filter((i) => i.status === 'ACTIVE');
   const isNew = (i: InstanceState) =>
@@ -86,19 +119,50 @@ export function assessCluster(
     }
   }
 
-  const failingPercent = checked.length === 0 ? 0 : (failing.length / checked.length) * 100;
-  const outage = failing.length >= OUTAGE_MIN_FAILING && failingPercent > settings.outageThresholdPercent;
-  const failingArns = new Set(failing.map((f) => f.arn));
-
-  return {
+  const failingOrUnknown = failing.length + unknown.length;
+  const considered = checked.length + unknown.length;
+  const failingPercent = considered === 0 ? 0 : (failingOrUnknown / considered) * 100;
+  const outage = isOutage(failingOrUnknown, considered, settings.outageThresholdPercent) ? 'cluster' as const : false as const;
+  return withOutage({
     checked: checked.length,
     inGracePeriod: active.length - checked.length,
     failing,
+    unknown,
     failingPercent,
+    outage: false,
+    toIncrement: failing.map((f) => f.arn),
+    toKeep: [],
+    toClear: [],
+  }, outage, stored);
+}
+
+/** The assessment with its outage decided: during an outage nothing is counted up and failing counts are kept. */
+function withOutage(a: Assessment, outage: Assessment['outage'], stored: ReadonlyMap<string, number>): Assessment {
+  const failingArns = new Set(a.failing.map((f) => f.arn));
+  const keepArns = new Set([...failingArns, ...a.unknown.map((u) => u.arn)]);
+  return {
+    ...a,
     outage,
-    toIncrement: outage ? [] : failing.map((f) => f.arn),
-    toClear: [...stored.keys()].filter((arn) => !failingArns.has(arn)).sort(),
+    toIncrement: outage ? [] : a.failing.map((f) => f.arn),
+    toKeep: outage ? a.failing.map((f) => f.arn).filter((arn) => stored.has(arn)) : [],
+    toClear: [...stored.keys()].filter((arn) => !keepArns.has(arn)).sort(),
   };
+}
+
+/**
+ * The fleet-wide outage guard: when, over every cluster checked in this run, more than the threshold percent of
+ * the instances fail at once (and at least two), every cluster is taken to be in an ECS-side outage, even those
+ * each under the threshold on its own. `stored` gives each cluster's stored counts, in the same order.
+ */
+export function applyFleetOutage(
+  assessments: readonly Assessment[],
+  stored: ReadonlyArray<ReadonlyMap<string, number>>,
+  settings: MonitorSettings,
+): Assessment[] {
+  const failing = assessments.reduce((sum, a) => sum + a.failing.length + a.unknown.length, 0);
+  const considered = assessments.reduce((sum, a) => sum + a.checked + a.unknown.length, 0);
+  if (!isOutage(failing, considered, settings.outageThresholdPercent)) return [...assessments];
+  return assessments.map((a, i) => (a.outage ? a : withOutage(a, 'fleet', stored[i])));
 }
 
 /** Where a failing instance's EC2 instance stands in Auto Scaling (from DescribeAutoScalingInstances). */
@@ -119,6 +183,8 @@ export interface ReplacementPlan {
   readonly waiting: readonly FailingInstance[];
   /** Instances that failed for the first time this run (count 1). */
   readonly firstFailures: readonly FailingInstance[];
+  /** How many of `waiting` wait because of the cap across clusters (not this cluster's own). */
+  readonly waitingForFleetCap?: number;
 }
 
 /** Instances that reached `failAfter`, in the order they should be replaced (most failures first). */
@@ -152,16 +218,28 @@ export function planReplacements(
     const membership = instance.ec2InstanceId ? groups.get(instance.ec2InstanceId) : undefined;
     const skip = (why: string) => steps.push({ kind: 'skip', instance, failures, group: membership?.groupName, why });
 
-    if (!instance.ec2InstanceId) {
-      skip('no EC2 instance id (external instance?): nothing to replace');
+    if (!isEc2InstanceId(instance.ec2InstanceId)) {
+      skip(instance.ec2InstanceId
+        ? `${instance.ec2InstanceId} is not an EC2 instance (an ECS Anywhere instance?): the monitor replaces only EC2 instances`
+        : 'no EC2 instance id (an external instance?): the monitor replaces only EC2 instances');
       continue;
     }
     if (membership && settings.allowedGroups && !settings.allowedGroups.includes(membership.groupName)) {
       skip(`its Auto Scaling group ${membership.groupName} is not one this monitor may act on`);
       continue;
     }
+    if (membership?.lifecycleState === 'Standby') {
+      skip(`in Standby in its Auto Scaling group ${membership.groupName}, which does not replace a Standby instance: `
+        + 'put it back in service or replace it by hand');
+      continue;
+    }
     if (membership && membership.lifecycleState !== 'InService') {
       skip(`already leaving its Auto Scaling group (lifecycle state ${membership.lifecycleState})`);
+      continue;
+    }
+    if (membership?.healthStatus?.toUpperCase() === 'UNHEALTHY') {
+      skip(`already Unhealthy in its Auto Scaling group ${membership.groupName}: waiting on the group to replace it `
+        + '(if it does not, check for a suspended ReplaceUnhealthy process or an instance maintenance policy that launches first)');
       continue;
     }
     if (!membership && !settings.terminateStandaloneInstances) {
@@ -187,6 +265,28 @@ export function planReplacements(
   return { steps, waiting, firstFailures };
 }
 
+/**
+ * The cap across clusters: of the replacements planned in every cluster, at most `total` go ahead, most failures
+ * first (then in cluster order); the others wait for a later run. Returns the plans in the same order.
+ */
+export function capAcrossClusters(plans: readonly ReplacementPlan[], total: number): ReplacementPlan[] {
+  const candidates = plans.flatMap((plan, cluster) => plan.steps
+    .filter((step): step is Extract<PlannedStep, { kind: 'replace' }> => step.kind === 'replace')
+    .map((step) => ({ cluster, step })));
+  candidates.sort((a, b) => b.step.failures - a.step.failures || a.cluster - b.cluster);
+  const allowed = new Set<PlannedStep>(candidates.slice(0, total).map((c) => c.step));
+  return plans.map((plan) => {
+    const over = plan.steps.filter((step) => step.kind === 'replace' && !allowed.has(step));
+    if (over.length === 0) return plan;
+    return {
+      ...plan,
+      steps: plan.steps.filter((step) => !over.includes(step)),
+      waiting: [...plan.waiting, ...over.map((step) => step.instance)],
+      waitingForFleetCap: over.length,
+    };
+  });
+}
+
 /** One line saying what an action does, for logs and messages. */
 export function describeAction(action: ReplacementAction, standalone: boolean): string {
   if (standalone) return 'terminate the EC2 instance (no Auto Scaling group)';
@@ -205,5 +305,19 @@ export interface ClusterResult {
   readonly plan?: ReplacementPlan;
   /** Replacement steps carried out (or, in a dry run, that would have been). */
   readonly done: readonly PlannedStep[];
+  /** Instances detached by DETACH_AND_TERMINATE that this run terminated, or still could not. */
+  readonly detached?: readonly DetachedOutcome[];
+  /** Failing instances another run already counted this period: this run did nothing with them. */
+  readonly alreadyCounted?: readonly string[];
   readonly errors: readonly string[];
+}
+
+/** What became of an instance the monitor detached from its group to terminate it. */
+export interface DetachedOutcome {
+  readonly ec2InstanceId: string;
+  readonly group: string;
+  readonly detachedAt: Date;
+  /** `terminated` now, termination `failed` (reported every run until it is gone), or `left` alone (dry run). */
+  readonly outcome: 'terminated' | 'failed' | 'left';
+  readonly why?: string;
 }

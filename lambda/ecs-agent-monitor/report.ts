@@ -18,12 +18,34 @@ export function clusterReport(result: ClusterResult, settings: MonitorSettings):
 
   if (assessment?.outage) {
     severity = 'error';
-    title = `Outage guard tripped in ${cluster}: replacing nothing`;
-    lines.push(
-      `${assessment.failing.length} of ${assessment.checked} checked instances (${assessment.failingPercent.toFixed(0)}%) failed the check at once, ` +
-      `above the outage threshold of ${settings.outageThresholdPercent}%. This looks like an ECS-side problem; failure counts are frozen until it clears.`,
-    );
+    const unknown = assessment.unknown.length > 0 ? ` (${assessment.unknown.length} of them could not be described)` : '';
+    const checkedHere = `${assessment.failing.length + assessment.unknown.length} of ${assessment.checked + assessment.unknown.length} checked instances`
+      + ` (${assessment.failingPercent.toFixed(0)}%)${unknown}`;
+    if (assessment.outage === 'fleet') {
+      title = `Outage guard tripped across the monitored clusters: replacing nothing in ${cluster}`;
+      lines.push(`Across every monitored cluster, more than the outage threshold of ${settings.outageThresholdPercent}% of the checked instances `
+        + `failed the check at once; here ${checkedHere}.`);
+    } else {
+      title = `Outage guard tripped in ${cluster}: replacing nothing`;
+      lines.push(`${checkedHere} failed the check at once, above the outage threshold of ${settings.outageThresholdPercent}%.`);
+    }
+    lines.push('This looks like an ECS-side problem: failure counts are kept as they are (they neither expire nor go up) until it clears.');
     lines.push(...listed(assessment.failing.map((f) => `${f.ec2InstanceId ?? f.arn}: ${f.reason}`)));
+  }
+
+  const detached = result.detached ?? [];
+  const stuck = detached.filter((d) => d.outcome === 'failed');
+  if (stuck.length > 0) {
+    severity = 'error';
+    title ??= `${stuck.length} instance(s) detached from their group in ${cluster} are not terminated`;
+    lines.push('Detached from their Auto Scaling group to be terminated, and still running (tried again every run):');
+    lines.push(...listed(stuck.map((d) => `${d.ec2InstanceId} (from ${d.group}): ${d.why ?? 'not terminated'}`)));
+  }
+  const finished = detached.filter((d) => d.outcome === 'terminated');
+  if (finished.length > 0) {
+    severity = severity === 'info' ? 'success' : severity;
+    title ??= `Terminated ${finished.length} instance(s) detached by an earlier run in ${cluster}`;
+    lines.push(`Terminated now, after an earlier run detached them: ${finished.map((d) => `${d.ec2InstanceId} (from ${d.group})`).join(', ')}`);
   }
 
   const replaced = done.filter((s): s is Extract<PlannedStep, { kind: 'replace' }> => s.kind === 'replace');
@@ -49,7 +71,9 @@ export function clusterReport(result: ClusterResult, settings: MonitorSettings):
     lines.push(...listed(skipped.map((s) => `${s.instance.ec2InstanceId ?? s.instance.arn}: ${s.why}`)));
   }
   if (plan && plan.waiting.length > 0) {
-    lines.push(`${plan.waiting.length} more instance(s) reached the threshold and wait for a later run (at most ${settings.maxReplacementsPerRun} per run).`);
+    const fleet = plan.waitingForFleetCap ?? 0;
+    lines.push(`${plan.waiting.length} more instance(s) reached the threshold and wait for a later run (at most ${settings.maxReplacementsPerRun} per run`
+      + `${fleet > 0 ? `, and ${settings.maxReplacementsPerRunTotal} per run across all clusters` : ''}).`);
   }
 
   const first = plan?.firstFailures ?? [];

@@ -11,17 +11,35 @@ jest.mock('@aws-sdk/client-dynamodb', () => jest.requireActual('./support/shared
 jest.mock('@aws-sdk/client-sns', () => jest.requireActual('./support/shared-modules').sharedModule('@aws-sdk/client-sns'));
 
 import { PublishCommand, PublishCommandInput, SNSClient } from '@aws-sdk/client-sns';
+import { App, Stack } from 'aws-cdk-lib';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as snsTopics from 'aws-cdk-lib/aws-sns';
 import { AwsStub, mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { FakeDynamoDb } from '../support/fake-dynamodb';
 import { ContainerInstanceState, FakeFleet, RecordedCall } from '../support/fake-fleet';
 import { MonitorHandler, StdoutCapture, advanceClock, loadMonitor, useFakeClock } from './support/monitor';
+import { EcsAgentMonitor, NotificationChannel } from '../../src';
+import { synthesizedEnvironment } from '../support/synthesized-environment';
 
 
 const T0 = new Date('2026-03-02T08:00:00.000Z');
 const SCHEDULE_MS = 5 * 60_000;
-const TABLE = 'ecs-agent-monitor-failures';
 const TOPIC_ARN = 'arn:aws:sns:us-east-1:123456789012:ops';
+
+/**
+ * The environment the construct synthesizes at its defaults, with an SNS channel: a five-minute schedule, so a count
+ * lives 450 s and goes up at most once per 150 s.
+ */
+const CONSTRUCT_ENV: Record<string, string> = (() => {
+  const stack = new Stack(new App(), 'Ops', { env: { account: '123456789012', region: 'us-east-1' } });
+  const agentMonitor = new EcsAgentMonitor(stack, 'AgentMonitor', {
+    clusters: [ecs.Cluster.fromClusterArn(stack, 'Cluster', 'arn:aws:ecs:us-east-1:123456789012:cluster/prod')],
+    notifications: [NotificationChannel.snsTopic(snsTopics.Topic.fromTopicArn(stack, 'Topic', TOPIC_ARN))],
+  });
+  return synthesizedEnvironment(stack, agentMonitor.handler);
+})();
+const TABLE = CONSTRUCT_ENV.FAILURE_TABLE_NAME;
 const MUTATING = ['SetInstanceHealth', 'TerminateInstanceInAutoScalingGroup', 'DetachInstances', 'TerminateInstances'];
 const ORIGINAL_ENV = { ...process.env };
 
@@ -48,18 +66,9 @@ afterEach(() => {
   process.env = { ...ORIGINAL_ENV };
 });
 
-/** Loads a handler configured as the construct would by default, plus `env`. */
+/** Loads a handler configured as the construct synthesizes it at its defaults, plus `env`. */
 function monitor(env: Record<string, string> = {}): MonitorHandler {
-  return loadMonitor({
-    CLUSTERS: 'prod',
-    FAILURE_STORE: 'dynamodb',
-    FAILURE_TABLE_NAME: TABLE,
-    FAILURE_TTL_SECONDS: '86400',
-    NOTIFICATION_CHANNELS: JSON.stringify([{ type: 'sns', topicArn: TOPIC_ARN }]),
-    POWERTOOLS_SERVICE_NAME: 'ecs-agent-monitor',
-    POWERTOOLS_METRICS_NAMESPACE: 'CdkEcsOps',
-    ...env,
-  }).handler;
+  return loadMonitor({ ...CONSTRUCT_ENV, ...env }).handler;
 }
 
 /** One scheduled run, with the recorders reset first so assertions see only this run. */
@@ -355,18 +364,23 @@ describe('safety limits', () => {
     const result = await nextRun(handler);
 
     // Assess
-    expect(result.clusters[0]).toMatchObject({ errors: [], done: [], assessment: { outage: true, failingPercent: 75, checked: 4 } });
+    expect(result.clusters[0]).toMatchObject({ errors: [], done: [], assessment: { outage: 'cluster', failingPercent: 75, checked: 4 } });
     expect(table.counts('prod')).toEqual(new Map([[a.arn, 1]])); // not incremented, not created, not cleared
-    expect(table.callsTo('UpdateItem')).toEqual([]);
+    expect(table.callsTo('UpdateItem').map((call) => call.input.UpdateExpression)).toEqual(['SET expiresAt = :exp']); // kept alive
     expect(fleet.calls.filter((call) => call.service !== 'ecs')).toEqual([]);
     expect(messages()).toHaveLength(1);
     expect(messages()[0]).toMatchObject({
       Subject: '[ERROR] Outage guard tripped in prod: replacing nothing',
       Message: expect.stringContaining('3 of 4 checked instances (75%) failed the check at once, above the outage threshold of 50%.'),
     });
+    expect(messages()[0].Message).toContain('failure counts are kept as they are (they neither expire nor go up) until it clears');
     for (const i of [a, b, c]) expect(messages()[0].Message).toContain(`• ${i.ec2InstanceId}: agent disconnected`);
 
-    // Act: the outage clears except for the first instance, whose count resumes from where it was frozen
+    // Act: the outage lasts two more runs (longer than a count lives without the guard: 450 s)
+    await nextRun(handler);
+    await nextRun(handler);
+    expect(table.counts('prod')).toEqual(new Map([[a.arn, 1]]));
+    // then clears except for the first instance, whose count resumes from where it was frozen
     fleet.setAgentConnected(b.arn, true);
     fleet.setAgentConnected(c.arn, true);
     await nextRun(handler);
@@ -502,6 +516,231 @@ describe('safety limits', () => {
   });
 });
 
+describe('overlapping runs (EventBridge delivers at least once; a throttled invocation can run late; a hand-run)', () => {
+  test('two invocations at once count one failed period once: one first-failure message, no replacement', async () => {
+    // Prepare
+    const [a] = clusterWithGroup('prod', 4);
+    disconnect(a);
+    const handler = monitor();
+
+    // Act
+    const [one, two] = await Promise.all([run(handler), handler({ 'detail-type': 'Scheduled Event', 'source': 'aws.events' })]);
+
+    // Assess
+    expect(table.counts('prod')).toEqual(new Map([[a.arn, 1]]));
+    expect([one, two].map((r) => r.clusters[0].alreadyCounted)).toEqual(expect.arrayContaining([[], [a.arn]]));
+    expect(messages()).toHaveLength(1);
+    expect(mutatingCalls()).toEqual([]);
+
+    // Act: the next scheduled run counts the second failed period, and replaces
+    await nextRun(handler);
+
+    // Assess
+    expect(inputsOf('autoscaling', 'SetInstanceHealth').map((i) => i.InstanceId)).toEqual([a.ec2InstanceId]);
+  });
+
+  test('a late duplicate of a run does not count again, and sends nothing', async () => {
+    // Prepare
+    const [a] = clusterWithGroup('prod', 4);
+    disconnect(a);
+    const handler = monitor();
+    await run(handler);
+
+    // Act: the same scheduled event, one minute later (under the one-minute maximum event age)
+    advanceClock(60_000);
+    const late = await run(handler);
+
+    // Assess
+    expect(table.counts('prod')).toEqual(new Map([[a.arn, 1]]));
+    expect(late.clusters[0]).toMatchObject({ alreadyCounted: [a.arn], done: [], errors: [] });
+    expect(messages()).toEqual([]);
+    expect(mutatingCalls()).toEqual([]);
+  });
+});
+
+describe('instances the group does not replace, or that are not EC2 instances', () => {
+  test('an instance already Unhealthy in its group (ReplaceUnhealthy suspended) is marked once, then waited on, not marked again', async () => {
+    // Prepare: the group does not replace it (no reconcile: its ReplaceUnhealthy process is suspended)
+    const [a] = clusterWithGroup('prod', 4);
+    disconnect(a);
+    const handler = monitor();
+    await run(handler);
+    await nextRun(handler);
+    expect(inputsOf('autoscaling', 'SetInstanceHealth')).toHaveLength(1);
+
+    // Act: two more failed checks bring its count back to failAfter
+    await nextRun(handler);
+    const waiting = await nextRun(handler);
+
+    // Assess
+    expect(inputsOf('autoscaling', 'SetInstanceHealth')).toEqual([]);
+    expect(waiting.clusters[0].done).toEqual([]);
+    expect(waiting.clusters[0].plan?.steps).toEqual([expect.objectContaining({ kind: 'skip', why: expect.stringMatching(/^already Unhealthy in its Auto Scaling group prod-asg: waiting on the group/) })]);
+    expect(messages()).toEqual([expect.objectContaining({
+      Subject: '[WARNING] 1 failing instance(s) in prod cannot be replaced',
+      Message: expect.stringContaining('already Unhealthy in its Auto Scaling group prod-asg: waiting on the group to replace it'),
+    })]);
+    // and it does not hold the per-run cap: another due instance is still replaced
+    const [, b] = fleet.containerInstancesOf('prod');
+    disconnect(b);
+    await nextRun(handler);
+    const next = await nextRun(handler);
+    expect(next.clusters[0].done).toEqual([expect.objectContaining({ kind: 'replace', instance: expect.objectContaining({ arn: b.arn }) })]);
+  });
+
+  test('an instance in Standby is reported with its own reason', async () => {
+    const [a] = clusterWithGroup('prod', 4);
+    disconnect(a);
+    fleet.setLifecycleState(a.ec2InstanceId, 'Standby');
+    const handler = monitor();
+    await run(handler);
+
+    const due = await nextRun(handler);
+
+    expect(mutatingCalls()).toEqual([]);
+    expect(due.clusters[0].plan?.steps).toEqual([expect.objectContaining({ kind: 'skip', why: expect.stringMatching(/^in Standby in its Auto Scaling group prod-asg/) })]);
+  });
+
+  test('an ECS Anywhere instance (mi-...) is reported as not replaceable, even with terminateStandaloneInstances', async () => {
+    // Prepare
+    fleet.addCluster('prod');
+    const external = fleet.addContainerInstance('prod', { agentConnected: false });
+    fleet.updateContainerInstance(external.arn, { ec2InstanceId: 'mi-0123456789abcdef0' });
+    fleet.addAutoScalingGroup('prod-asg', { instances: 3, cluster: 'prod' });
+    const handler = monitor({ TERMINATE_STANDALONE_INSTANCES: 'true' });
+    await run(handler);
+
+    // Act
+    const due = await nextRun(handler);
+
+    // Assess
+    expect(mutatingCalls()).toEqual([]);
+    expect(fleet.callsTo('autoscaling', 'DescribeAutoScalingInstances')).toEqual([]);
+    expect(due.clusters[0].plan?.steps).toEqual([expect.objectContaining({ kind: 'skip', why: expect.stringContaining('mi-0123456789abcdef0 is not an EC2 instance') })]);
+    expect(messages()[0].Message).toContain('mi-0123456789abcdef0 is not an EC2 instance (an ECS Anywhere instance?)');
+  });
+
+  test('an instance ECS lists but cannot describe (MISSING) is an error: its count is kept and nothing is done to it', async () => {
+    // Prepare
+    const [a, b] = clusterWithGroup('prod', 4);
+    disconnect(a);
+    const handler = monitor();
+    await run(handler);
+    fleet.missingOnDescribe.add(a.arn);
+
+    // Act
+    const result = await nextRun(handler);
+
+    // Assess
+    expect(table.counts('prod')).toEqual(new Map([[a.arn, 1]]));
+    expect(mutatingCalls()).toEqual([]);
+    expect(result.clusters[0].errors).toEqual([`DescribeContainerInstances could not describe ${a.arn} (MISSING): its count is kept, nothing is done to it`]);
+    expect(messages()).toEqual([expect.objectContaining({ Subject: '[ERROR] ECS agent monitor could not finish its check of prod' })]);
+    expect(b).toBeDefined();
+  });
+});
+
+describe('DETACH_AND_TERMINATE when EC2 refuses to terminate (termination protection)', () => {
+  test('the detached instance is remembered, reported at error severity every run, and terminated once it can be', async () => {
+    // Prepare
+    const [a] = clusterWithGroup('prod', 4);
+    disconnect(a);
+    fleet.setTerminationProtection(a.ec2InstanceId, true);
+    const handler = monitor({ ACTION: 'DETACH_AND_TERMINATE' });
+    await run(handler);
+
+    // Act: detached, but EC2 refuses the terminate
+    const due = await nextRun(handler);
+
+    // Assess
+    expect(inputsOf('autoscaling', 'DetachInstances')).toHaveLength(1);
+    expect(fleet.groupMembership(a.ec2InstanceId)).toBeUndefined();
+    expect(fleet.requireEc2Instance(a.ec2InstanceId).state).toBe('running');
+    expect(table.detached('prod')).toEqual(new Map([[a.ec2InstanceId, 'prod-asg']]));
+    expect(due.clusters[0].errors).toEqual([expect.stringMatching(new RegExp(`^DETACH_AND_TERMINATE ${a.ec2InstanceId}: Error: detached from prod-asg, but not terminated: OperationNotPermitted`))]);
+    expect(messages()).toEqual([expect.objectContaining({ Subject: '[ERROR] 1 instance(s) detached from their group in prod are not terminated' })]);
+
+    // Act: the next run tries again (still protected), and reports it again
+    const again = await nextRun(handler);
+    expect(inputsOf('ec2', 'TerminateInstances').map((i) => i.InstanceIds)).toEqual([[a.ec2InstanceId]]);
+    expect(again.clusters[0].detached).toEqual([expect.objectContaining({ ec2InstanceId: a.ec2InstanceId, outcome: 'failed' })]);
+    expect(messages()).toEqual([expect.objectContaining({
+      Subject: '[ERROR] 1 instance(s) detached from their group in prod are not terminated',
+      Message: expect.stringContaining(`${a.ec2InstanceId} (from prod-asg): OperationNotPermitted`),
+    })]);
+
+    // Act: someone lifts the protection; the next run terminates it and forgets it
+    fleet.setTerminationProtection(a.ec2InstanceId, false);
+    const done = await nextRun(handler);
+
+    // Assess
+    expect(fleet.requireEc2Instance(a.ec2InstanceId).state).toBe('shutting-down');
+    expect(done.clusters[0].detached).toEqual([expect.objectContaining({ ec2InstanceId: a.ec2InstanceId, outcome: 'terminated' })]);
+    expect(table.detached('prod')).toEqual(new Map());
+    expect(messages()).toEqual([expect.objectContaining({ Subject: '[OK] Terminated 1 instance(s) detached by an earlier run in prod' })]);
+  });
+
+  test('a detach that did not happen leaves the instance in its group: the record is dropped and nothing is terminated', async () => {
+    // Prepare: the record was written, the detach failed
+    const [a] = clusterWithGroup('prod', 4);
+    table.items.set(`prod\u0000detached#${a.ec2InstanceId}`, {
+      cluster: { S: 'prod' },
+      instance: { S: `detached#${a.ec2InstanceId}` },
+      group: { S: 'prod-asg' },
+      detachedAt: { S: new Date().toISOString() },
+      expiresAt: { N: String(Math.floor(Date.now() / 1000) + 86_400) },
+    });
+    const handler = monitor({ ACTION: 'DETACH_AND_TERMINATE' });
+
+    // Act
+    const result = await run(handler);
+
+    // Assess
+    expect(inputsOf('ec2', 'TerminateInstances')).toEqual([]);
+    expect(table.detached('prod')).toEqual(new Map());
+    expect(result.clusters[0].errors).toEqual([]);
+  });
+});
+
+describe('the guards across clusters', () => {
+  test('at most MAX_REPLACEMENTS_PER_RUN_TOTAL replacements across every cluster; the others wait', async () => {
+    // Prepare: one due instance in each of three clusters, a total of 2 per run
+    const down = ['a', 'b', 'c'].map((name) => clusterWithGroup(name, 10)[0]);
+    disconnect(...down);
+    const handler = monitor({ CLUSTERS: 'a,b,c', MAX_REPLACEMENTS_PER_RUN_TOTAL: '2' });
+    await run(handler);
+
+    // Act
+    const due = await nextRun(handler);
+
+    // Assess
+    expect(inputsOf('autoscaling', 'SetInstanceHealth')).toHaveLength(2);
+    expect(due.clusters.map((c) => c.done.length)).toEqual([1, 1, 0]);
+    expect(due.clusters[2].plan?.waiting).toEqual([expect.objectContaining({ arn: down[2].arn })]);
+  });
+
+  test('a problem spread over many small clusters, none over its own threshold, trips the guard everywhere', async () => {
+    // Prepare: six one-instance clusters; one failing instance is never an outage on its own
+    const names = ['a', 'b', 'c', 'd', 'e', 'f'];
+    const down = names.map((name) => clusterWithGroup(name, 1)[0]);
+    const handler = monitor({ CLUSTERS: names.join(','), MAX_REPLACEMENTS_PER_RUN_TOTAL: '6' });
+    disconnect(down[0]);
+    await run(handler);
+    disconnect(...down.slice(1));
+
+    // Act
+    const result = await nextRun(handler);
+
+    // Assess
+    expect(result.clusters.map((c) => c.assessment?.outage)).toEqual(names.map(() => 'fleet'));
+    expect(mutatingCalls()).toEqual([]);
+    expect(table.counts('a')).toEqual(new Map([[down[0].arn, 1]])); // kept, not increased
+    expect(messages()[0]).toMatchObject({
+      Subject: expect.stringMatching(/^\[ERROR\] Outage guard tripped across the monitored clusters: replacing nothing in /),
+    });
+  });
+});
+
 describe('scale', () => {
   test('250 instances in 3 clusters: the fewest ECS calls, batches of at most 100, Auto Scaling only for due instances', async () => {
     // Prepare
@@ -510,7 +749,7 @@ describe('scale', () => {
     for (const [name, size] of Object.entries(sizes)) instances[name] = clusterWithGroup(name, size);
     const down = { web: [instances.web[7], instances.web[111]], batch: [instances.batch[40]], jobs: [] as ContainerInstanceState[] };
     disconnect(...down.web, ...down.batch);
-    const handler = monitor({ CLUSTERS: 'web,batch,jobs' });
+    const handler = monitor({ CLUSTERS: 'web,batch,jobs', MAX_REPLACEMENTS_PER_RUN_TOTAL: '3' });
 
     // Act
     const first = await run(handler);
@@ -575,7 +814,7 @@ describe('faults', () => {
 
   test('a ThrottlingException on DescribeContainerInstances: that cluster does nothing, the other runs, the next run recovers', async () => {
     // Prepare
-    const handler = monitor({ CLUSTERS: 'prod,batch' });
+    const handler = monitor({ CLUSTERS: 'prod,batch', MAX_REPLACEMENTS_PER_RUN_TOTAL: '2' });
     const down = await twoClustersCountedOnce(handler);
     fleet.injectFault({ service: 'ecs', command: 'DescribeContainerInstances', error: 'throttle', onCall: 1 });
 
@@ -586,7 +825,7 @@ describe('faults', () => {
     const hit = fleet.calls.find((c) => c.faulted)!.input.cluster as 'prod' | 'batch';
     const other = hit === 'prod' ? 'batch' : 'prod';
     const byCluster = Object.fromEntries(result.clusters.map((c) => [c.cluster, c]));
-    expect(byCluster[hit]).toEqual({ cluster: hit, done: [], errors: ['ThrottlingException (HTTP 400): Rate exceeded'] });
+    expect(byCluster[hit]).toEqual({ cluster: hit, done: [], detached: [], alreadyCounted: [], errors: ['ThrottlingException (HTTP 400): Rate exceeded'] });
     expect(table.counts(hit)).toEqual(new Map([[down[hit].arn, 1]])); // not touched
     expect(byCluster[other].done).toHaveLength(1);
     expect(inputsOf('autoscaling', 'SetInstanceHealth').map((i) => i.InstanceId)).toEqual([down[other].ec2InstanceId]);
@@ -598,19 +837,24 @@ describe('faults', () => {
     });
     expect(messages()).toHaveLength(2);
 
-    // Act: the throttling is over
+    // Act: the throttling is over. The missed check broke the run of consecutive failures: the count (last
+    // incremented two periods ago, past its lifetime of one and a half) restarts at 1...
     fleet.reconcile();
     const next = await nextRun(handler);
+    expect(inputsOf('autoscaling', 'SetInstanceHealth')).toEqual([]);
+    expect(next.clusters.flatMap((c) => c.errors)).toEqual([]);
+    expect(table.counts(hit)).toEqual(new Map([[down[hit].arn, 1]]));
+    // ...and the next failed check replaces it.
+    await nextRun(handler);
 
     // Assess
     expect(inputsOf('autoscaling', 'SetInstanceHealth').map((i) => i.InstanceId)).toEqual([down[hit].ec2InstanceId]);
-    expect(next.clusters.flatMap((c) => c.errors)).toEqual([]);
     expect(table.counts(hit)).toEqual(new Map());
   });
 
   test('a 500 on SetInstanceHealth: the count is kept, the error reported, and the next run retries', async () => {
     // Prepare
-    const handler = monitor({ CLUSTERS: 'prod,batch' });
+    const handler = monitor({ CLUSTERS: 'prod,batch', MAX_REPLACEMENTS_PER_RUN_TOTAL: '2' });
     const down = await twoClustersCountedOnce(handler);
     fleet.injectFault({ service: 'autoscaling', command: 'SetInstanceHealth', error: 'http500', onCall: 1 });
 
@@ -648,7 +892,7 @@ describe('faults', () => {
 
   test('a 500 on DescribeAutoScalingInstances: nothing is replaced there, the finding is kept, the next run replaces', async () => {
     // Prepare
-    const handler = monitor({ CLUSTERS: 'prod,batch' });
+    const handler = monitor({ CLUSTERS: 'prod,batch', MAX_REPLACEMENTS_PER_RUN_TOTAL: '2' });
     const down = await twoClustersCountedOnce(handler);
     fleet.injectFault({ service: 'autoscaling', command: 'DescribeAutoScalingInstances', error: 'http500', onCall: 1 });
 
@@ -681,7 +925,7 @@ describe('faults', () => {
 
   test('the failure store unavailable: nothing is replaced, every cluster reports the error, the handler resolves', async () => {
     // Prepare
-    const handler = monitor({ CLUSTERS: 'prod,batch' });
+    const handler = monitor({ CLUSTERS: 'prod,batch', MAX_REPLACEMENTS_PER_RUN_TOTAL: '2' });
     const down = await twoClustersCountedOnce(handler);
     table.startOutage();
 
@@ -690,8 +934,8 @@ describe('faults', () => {
 
     // Assess
     expect(result.clusters).toEqual([
-      { cluster: 'prod', done: [], errors: ['InternalServerError (HTTP 500): Internal server error'] },
-      { cluster: 'batch', done: [], errors: ['InternalServerError (HTTP 500): Internal server error'] },
+      { cluster: 'prod', done: [], detached: [], alreadyCounted: [], errors: ['InternalServerError (HTTP 500): Internal server error'] },
+      { cluster: 'batch', done: [], detached: [], alreadyCounted: [], errors: ['InternalServerError (HTTP 500): Internal server error'] },
     ]);
     expect(fleet.calls.filter((c) => c.service !== 'ecs')).toEqual([]);
     expect(messages().map((m) => m.Subject).sort()).toEqual([
@@ -699,11 +943,15 @@ describe('faults', () => {
       '[ERROR] ECS agent monitor could not finish its check of prod',
     ]);
 
-    // Act: back again
+    // Act: back again. The run without a store broke the run of consecutive checks: both counts, last incremented
+    // two periods ago, are past their lifetime and restart at 1; the next failed check replaces both.
     table.endOutage();
     await nextRun(handler);
+    expect([table.counts('prod'), table.counts('batch')]).toEqual([new Map([[down.prod.arn, 1]]), new Map([[down.batch.arn, 1]])]);
+    expect(inputsOf('autoscaling', 'SetInstanceHealth')).toEqual([]);
+    await nextRun(handler);
 
-    // Assess: the counts resume from where they were (1 -> 2) and both are replaced
+    // Assess
     expect(inputsOf('autoscaling', 'SetInstanceHealth').map((i) => i.InstanceId).sort())
       .toEqual([down.prod.ec2InstanceId, down.batch.ec2InstanceId].sort());
   });
