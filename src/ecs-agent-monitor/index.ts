@@ -9,6 +9,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { FailureStore } from './failure-store';
+import { TerminationScope } from './termination-scope';
 import { bindNotificationChannels } from '../common/bind-notification-channels';
 import { HandlerBundle, createHandlerFunction } from '../common/handler-function';
 import { validateHardening } from '../common/hardening';
@@ -17,7 +18,9 @@ import { acknowledgeNagFinding, acknowledgeWildcardResources, defaultPolicyOf } 
 import { METRICS_NAMESPACE } from '../common/names';
 import { NotificationChannel } from '../common/notification-channel';
 
+
 export * from './failure-store';
+export * from './termination-scope';
 
 /**
  * What the monitor does with a container instance whose agent failed `failAfter` consecutive checks.
@@ -58,6 +61,14 @@ export interface EcsAgentMonitorProps extends HardeningProps {
   readonly schedule?: events.Schedule;
 
   /**
+   * How often a cron `schedule` runs (a rate schedule says so itself). The monitor needs the period: a count goes
+   * up at most once per period, lives one and a half periods, and the alarms and metrics use it.
+   *
+   * @default - the rate of `schedule`; required with a cron schedule
+   */
+  readonly schedulePeriod?: Duration;
+
+  /**
    * Instances registered with their cluster more recently than this are never counted.
    *
    * @default Duration.minutes(10)
@@ -79,9 +90,18 @@ export interface EcsAgentMonitorProps extends HardeningProps {
   readonly maxReplacementsPerRun?: number;
 
   /**
+   * The most instances replaced in one run across all `clusters`, so a regional ECS problem spread over many
+   * clusters (each under its own outage threshold) cannot replace one instance in every cluster at once.
+   *
+   * @default - `maxReplacementsPerRun`
+   */
+  readonly maxReplacementsPerRunTotal?: number;
+
+  /**
    * Percent of a cluster's checked instances failing at once above which the monitor takes it for an
-   * ECS-side problem: it replaces nothing in that cluster, freezes the counts and notifies.
-   * (It takes at least two failing instances to trip.)
+   * ECS-side problem: it replaces nothing in that cluster, keeps the counts as they are (they neither expire
+   * nor go up) and notifies. The same share over every monitored cluster together stops replacement everywhere.
+   * It takes at least two failing instances to trip. From 1 to 99 (100 could never be exceeded).
    *
    * @default 50
    */
@@ -111,11 +131,21 @@ export interface EcsAgentMonitorProps extends HardeningProps {
   readonly autoScalingGroups?: autoscaling.IAutoScalingGroup[];
 
   /**
-   * Terminate a failing instance that belongs to no Auto Scaling group. Nothing will replace it.
+   * Terminate a failing instance that belongs to no Auto Scaling group. Nothing will replace it. Needs
+   * `terminationScope`.
    *
    * @default false - such an instance is reported, not terminated
    */
   readonly terminateStandaloneInstances?: boolean;
+
+  /**
+   * Which instances `ec2:TerminateInstances` may terminate, for `DETACH_AND_TERMINATE` and
+   * `terminateStandaloneInstances` (required with either): the clusters' instance profiles (recommended) or a
+   * tag their instances carry.
+   *
+   * @default - no EC2 termination is granted
+   */
+  readonly terminationScope?: TerminationScope;
 
   /**
    * Also count a `CONTAINER_INSTANCE_HEALTH` status of `IMPAIRED` as a failed check.
@@ -198,10 +228,16 @@ export class EcsAgentMonitor extends Construct implements iam.IGrantable {
     const action = props.action ?? ReplacementAction.SET_UNHEALTHY;
     const failAfter = props.failAfter ?? DEFAULTS.failAfter;
     const schedule = props.schedule ?? events.Schedule.rate(DEFAULTS.schedulePeriod);
+    const period = schedulePeriodOf(schedule, props.schedulePeriod)!; // validate() requires it with a cron schedule
+    const maxPerRun = props.maxReplacementsPerRun ?? DEFAULTS.maxReplacementsPerRun;
     this.clusters = props.clusters;
-    this.metricPeriod = DEFAULTS.schedulePeriod;
+    this.metricPeriod = period;
 
-    const store = (props.failureStore ?? FailureStore.dynamoDb())._bind(this, countLifetime(schedule), props.encryptionKey);
+    // A count lives one and a half periods after its last increment: it survives from one check to the next, but a
+    // check that did not add to it (it passed, or the run failed) lets it expire, so a count is always consecutive
+    // even if clearing it failed. It goes up at most once per period: not again within half a period.
+    const countLifetime = Duration.seconds(Math.ceil(period.toSeconds() * 1.5));
+    const store = (props.failureStore ?? FailureStore.dynamoDb())._bind(this, countLifetime, props.encryptionKey);
     this.table = store.table;
 
     const fn = createHandlerFunction(this, 'Function', {
@@ -209,6 +245,8 @@ export class EcsAgentMonitor extends Construct implements iam.IGrantable {
       description: `cdk-ecs-ops EcsAgentMonitor: replaces ECS container instances whose agent stays disconnected (${action})`,
       memorySize: 256,
       timeout: Duration.minutes(2),
+      // Runs never overlap: a duplicate delivery or a hand-run waits (throttled) instead of counting alongside.
+      reservedConcurrentExecutions: 1,
       // The Redis store brings its VPC when the monitor is given none (validate() rejects two different ones).
       hardening: {
         ...props,
@@ -221,16 +259,19 @@ export class EcsAgentMonitor extends Construct implements iam.IGrantable {
         FAIL_AFTER: String(failAfter),
         GRACE_PERIOD_SECONDS: String((props.gracePeriod ?? DEFAULTS.gracePeriod).toSeconds()),
         ACTION: action,
-        MAX_REPLACEMENTS_PER_RUN: String(props.maxReplacementsPerRun ?? DEFAULTS.maxReplacementsPerRun),
+        MAX_REPLACEMENTS_PER_RUN: String(maxPerRun),
+        MAX_REPLACEMENTS_PER_RUN_TOTAL: String(props.maxReplacementsPerRunTotal ?? maxPerRun),
         OUTAGE_THRESHOLD_PERCENT: String(props.outageThreshold ?? DEFAULTS.outageThreshold),
         TREAT_IMPAIRED_AS_FAILED: String(props.treatImpairedAsFailed ?? false),
         TERMINATE_STANDALONE_INSTANCES: String(props.terminateStandaloneInstances ?? false),
         AUTO_SCALING_GROUPS: (props.autoScalingGroups ?? []).map((g) => g.autoScalingGroupName).join(','),
+        FAILURE_MIN_GAP_SECONDS: String(Math.floor(period.toSeconds() / 2)),
         ...store.environment,
       },
     });
-    // A failed run is not retried: the next scheduled run checks again, so counts stay one per period.
-    fn.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.minutes(5) });
+    // A failed run is not retried: the next scheduled run checks again, so counts stay one per period. A throttled
+    // invocation (one is already running) is dropped after a minute rather than run late, next to the next run.
+    fn.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.minutes(1) });
     if (props.notifications && props.notifications.length > 0) {
       fn.addEnvironment('NOTIFICATION_CHANNELS', bindNotificationChannels(this, fn, props.notifications));
     }
@@ -248,7 +289,7 @@ export class EcsAgentMonitor extends Construct implements iam.IGrantable {
     });
 
     this.acknowledgeScheduleFindings(fn);
-    if (props.createAlarms) this.createAlarms(failAfter);
+    if (props.createAlarms) this.createAlarms(failAfter, period);
     for (const alarm of this.alarms) alarm.addAlarmAction(...props.alarmActions ?? []);
   }
 
@@ -326,14 +367,20 @@ export class EcsAgentMonitor extends Construct implements iam.IGrantable {
     });
   }
 
-  private createAlarms(failAfter: number): void {
+  /**
+   * The alarms, on metrics of one period per scheduled run, so every period has its datapoint whatever the schedule
+   * (validate() checks that the evaluation range fits CloudWatch's limits).
+   */
+  private createAlarms(failAfter: number, period: Duration): void {
+    const disconnected = alarmWindow(failAfter, period).disconnected;
     this.alarms.push(new cloudwatch.Alarm(this, 'DisconnectedAgentsAlarm', {
-      alarmDescription: 'ECS container agents stay disconnected although the monitor should have replaced their instances',
+      alarmDescription: 'ECS container agents stay disconnected although the monitor should have replaced their instances '
+        + `(${disconnected} runs in a row: ${failAfter} to decide, 3 for the replacement to take effect)`,
       metric: this.metricDisconnectedAgents(),
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      // failAfter checks to decide, then about two more for the replacement to register.
-      evaluationPeriods: failAfter + 3,
+      evaluationPeriods: disconnected,
+      datapointsToAlarm: disconnected,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     }));
     this.alarms.push(new cloudwatch.Alarm(this, 'ErrorsAlarm', {
@@ -401,12 +448,15 @@ export class EcsAgentMonitor extends Construct implements iam.IGrantable {
         grant(statement, 'Each resource is one of the given autoScalingGroups by name; a group imported by name has a wildcard in place of its generated id.');
       }
     }
-    if (action === ReplacementAction.DETACH_AND_TERMINATE || props.terminateStandaloneInstances) {
+    if (terminates(props, action)) {
+      // Nothing for a dry run; otherwise only instances of the termination scope (validate() requires one).
       grant(new iam.PolicyStatement({
         sid: 'TerminateReplacedInstances',
         actions: ['ec2:TerminateInstances'],
         resources: [stack.formatArn({ service: 'ec2', resource: 'instance', resourceName: '*' })],
-      }), 'The instance to terminate is known only at run time (after it is detached from its group, or because it is in none).');
+        conditions: props.terminationScope!._conditions(),
+      }), 'The instance to terminate is known only at run time (after it is detached from its group, or because it is in none); '
+        + `the terminationScope condition (${props.terminationScope!._describe()}) keeps the grant to the clusters' instances.`);
     }
 
     const policy = defaultPolicyOf(fn.role!);
@@ -423,17 +473,27 @@ export class EcsAgentMonitor extends Construct implements iam.IGrantable {
   }
 }
 
-/**
- * How long a failure count lives after its last increment. With a rate schedule it is one and a half
- * periods: a count survives from one check to the next, but a check that did not add to it (it passed,
- * or the run failed) lets it expire, so a count is always consecutive even if clearing it failed.
- * With a cron schedule the period is unknown, and counts expire after a day.
- */
-function countLifetime(schedule: events.Schedule): Duration {
+/** Whether the monitor may terminate instances with EC2: never in a dry run. */
+function terminates(props: EcsAgentMonitorProps, action: ReplacementAction): boolean {
+  return action !== ReplacementAction.NOTIFY_ONLY
+    && (action === ReplacementAction.DETACH_AND_TERMINATE || props.terminateStandaloneInstances === true);
+}
+
+/** The period of a rate schedule, or the given `schedulePeriod` (required for a cron schedule). */
+function schedulePeriodOf(schedule: events.Schedule, given: Duration | undefined): Duration | undefined {
+  if (given) return given;
   const match = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/.exec(schedule.expressionString);
-  if (!match) return Duration.days(1);
+  if (!match) return undefined;
   const unitSeconds = match[2].startsWith('minute') ? 60 : match[2].startsWith('hour') ? 3600 : 86_400;
-  return Duration.seconds(Math.ceil(Number(match[1]) * unitSeconds * 1.5));
+  return Duration.seconds(Number(match[1]) * unitSeconds);
+}
+
+/** The alarms' evaluation windows, in periods. */
+function alarmWindow(failAfter: number, period: Duration) {
+  const disconnected = failAfter + 3;
+  // CloudWatch evaluates at most one day for periods under an hour, seven days otherwise.
+  const limitSeconds = period.toSeconds() < 3600 ? 86_400 : 604_800;
+  return { disconnected, fits: period.toSeconds() * Math.max(disconnected, 3) <= limitSeconds, limitSeconds };
 }
 
 /** Checks every prop and throws one error that lists each mistake. */
@@ -453,10 +513,31 @@ function validate(props: EcsAgentMonitorProps): void {
   }
   wholeIn('failAfter', props.failAfter, 1, 100);
   wholeIn('maxReplacementsPerRun', props.maxReplacementsPerRun, 1, 100);
+  wholeIn('maxReplacementsPerRunTotal', props.maxReplacementsPerRunTotal, 1, 1000);
   if (props.outageThreshold !== undefined && !Token.isUnresolved(props.outageThreshold)
-    && !(Number.isInteger(props.outageThreshold) && props.outageThreshold >= 1 && props.outageThreshold <= 100)) {
-    problems.push(`outageThreshold is ${props.outageThreshold}; give a whole percent from 1 to 100`);
+    && !(Number.isInteger(props.outageThreshold) && props.outageThreshold >= 1 && props.outageThreshold <= 99)) {
+    problems.push(`outageThreshold is ${props.outageThreshold}; give a whole percent from 1 to 99 `
+      + '(the guard trips when more than this share fails, so 100 could never trip)');
   }
+  const schedule = props.schedule ?? events.Schedule.rate(DEFAULTS.schedulePeriod);
+  const period = schedulePeriodOf(schedule, props.schedulePeriod);
+  if (!period) {
+    problems.push(`schedule is ${schedule.expressionString}, a cron schedule; give schedulePeriod, how often it runs `
+      + '(a count goes up at most once per period, and the alarms use it)');
+  } else if (!period.isUnresolved() && (period.toSeconds() < 60 || period.toSeconds() % 60 !== 0)) {
+    problems.push(`schedulePeriod is ${period.toHumanString()}; give whole minutes, at least one`);
+  } else if (props.createAlarms && !period.isUnresolved() && !alarmWindow(props.failAfter ?? DEFAULTS.failAfter, period).fits) {
+    const { disconnected, limitSeconds } = alarmWindow(props.failAfter ?? DEFAULTS.failAfter, period);
+    problems.push(`createAlarms with failAfter ${props.failAfter ?? DEFAULTS.failAfter} and a ${period.toHumanString()} schedule needs an alarm over `
+      + `${disconnected} periods, longer than CloudWatch evaluates (${limitSeconds / 3600} hours); lower failAfter or run more often`);
+  }
+  const action = props.action ?? ReplacementAction.SET_UNHEALTHY;
+  if (terminates(props, action) && !props.terminationScope) {
+    problems.push(`${action === ReplacementAction.DETACH_AND_TERMINATE ? 'action is DETACH_AND_TERMINATE' : 'terminateStandaloneInstances is true'}, `
+      + 'so the monitor terminates instances with ec2:TerminateInstances; give terminationScope (TerminationScope.instanceProfiles() '
+      + 'with the clusters\' instance profiles, or TerminationScope.tag()) so the grant is not every instance in the account');
+  }
+  if (props.terminationScope) problems.push(...props.terminationScope._validate().map((p) => `terminationScope: ${p}`));
   if (props.gracePeriod && !props.gracePeriod.isUnresolved()) {
     const seconds = props.gracePeriod.toSeconds();
     if (seconds > 86_400) problems.push(`gracePeriod is ${props.gracePeriod.toHumanString()}; give at most 1 day`);

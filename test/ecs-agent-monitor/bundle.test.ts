@@ -8,7 +8,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { EcsAgentMonitor, EcsAgentMonitorProps, NotificationChannel, ReplacementAction } from '../../src';
+import { EcsAgentMonitor, EcsAgentMonitorProps, NotificationChannel, ReplacementAction, TerminationScope } from '../../src';
 import { ACCOUNT, REGION, TYPICAL_RUNS, clientsLoaded, quietCluster } from '../bundles/typical-runs';
 import { AwsStandin } from '../support/aws-standin';
 import { RunBundleResult, runBundle } from '../support/run-bundle';
@@ -33,6 +33,7 @@ function environment(props: Partial<EcsAgentMonitorProps> = {}): Record<string, 
     clusters: [ecs.Cluster.fromClusterArn(stack, 'Cluster', `arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/prod`)],
     autoScalingGroups: [autoscaling.AutoScalingGroup.fromAutoScalingGroupName(stack, 'Group', 'prod-asg')],
     notifications: [NotificationChannel.snsTopic(sns.Topic.fromTopicArn(stack, 'Topic', TOPIC_ARN))],
+    terminationScope: TerminationScope.tag('ecs-cluster', 'prod'),
     ...props,
   });
   return synthesizedEnvironment(stack, monitor.handler);
@@ -102,7 +103,8 @@ test('a quiet run loads no Auto Scaling, EC2, SNS or Redis code', async () => {
 
 test.each([
   [ReplacementAction.SET_UNHEALTHY, ['autoscaling:SetInstanceHealth'], ['Auto Scaling', 'DynamoDB', 'ECS', 'SNS']],
-  [ReplacementAction.DETACH_AND_TERMINATE, ['autoscaling:DetachInstances', 'ec2:TerminateInstances'], ['Auto Scaling', 'DynamoDB', 'EC2', 'ECS', 'SNS']],
+  // Remembered as detached before the detach, forgotten once terminated: a half-done replacement is finished by a later run.
+  [ReplacementAction.DETACH_AND_TERMINATE, ['dynamodb:UpdateItem', 'autoscaling:DetachInstances', 'ec2:TerminateInstances', 'dynamodb:BatchWriteItem'], ['Auto Scaling', 'DynamoDB', 'EC2', 'ECS', 'SNS']],
 ])('%s: loads its clients on first use, replaces the due instance, clears its count and reports on SNS', async (action, replaceCalls, clients) => {
   // Prepare
   dueInstance();

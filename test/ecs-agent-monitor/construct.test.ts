@@ -1,12 +1,15 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { EcsAgentMonitor, EcsAgentMonitorProps, FailureStore, NotificationChannel, ReplacementAction } from '../../src';
+import { EcsAgentMonitor, EcsAgentMonitorProps, FailureStore, NotificationChannel, ReplacementAction, TerminationScope } from '../../src';
 
 const ENV = { account: '123456789012', region: 'us-east-1' };
 
@@ -16,7 +19,8 @@ function setup() {
   const cluster = ecs.Cluster.fromClusterArn(stack, 'Cluster', 'arn:aws:ecs:us-east-1:123456789012:cluster/prod');
   const other = ecs.Cluster.fromClusterArn(stack, 'Other', 'arn:aws:ecs:us-east-1:123456789012:cluster/batch');
   const asg = autoscaling.AutoScalingGroup.fromAutoScalingGroupName(stack, 'Asg', 'prod-asg');
-  return { app, stack, cluster, other, asg };
+  const profile = iam.InstanceProfile.fromInstanceProfileName(stack, 'Profile', 'ecs-instance');
+  return { app, stack, cluster, other, asg, profile };
 }
 
 function monitorTemplate(props: (s: ReturnType<typeof setup>) => Partial<EcsAgentMonitorProps> = () => ({})) {
@@ -82,8 +86,10 @@ describe('EcsAgentMonitor', () => {
       outageThreshold: 30,
       treatImpairedAsFailed: true,
       terminateStandaloneInstances: true,
+      terminationScope: TerminationScope.instanceProfiles([s.profile]),
       autoScalingGroups: [s.asg],
       schedule: events.Schedule.rate(Duration.minutes(2)),
+      maxReplacementsPerRunTotal: 5,
     }));
 
     template.hasResourceProperties('AWS::Lambda::Function', {
@@ -98,20 +104,93 @@ describe('EcsAgentMonitor', () => {
           TREAT_IMPAIRED_AS_FAILED: 'true',
           TERMINATE_STANDALONE_INSTANCES: 'true',
           AUTO_SCALING_GROUPS: 'prod-asg',
+          MAX_REPLACEMENTS_PER_RUN_TOTAL: '5',
+          FAILURE_MIN_GAP_SECONDS: '60',
         }),
       },
     });
     template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(2 minutes)' });
   });
 
-  test('failure counts live one and a half schedule periods, or a day with a cron schedule', () => {
-    const ttl = (schedule: events.Schedule) => {
-      const fn = Object.values<any>(monitorTemplate(() => ({ schedule })).template.findResources('AWS::Lambda::Function'))[0];
-      return fn.Properties.Environment.Variables.FAILURE_TTL_SECONDS;
+  test('a failure count lives one and a half periods and goes up at most once per half period; a cron schedule says its period', () => {
+    const variables = (props: Partial<EcsAgentMonitorProps>) => {
+      const fn = Object.values<any>(monitorTemplate(() => props).template.findResources('AWS::Lambda::Function'))[0];
+      const v = fn.Properties.Environment.Variables;
+      return [v.FAILURE_TTL_SECONDS, v.FAILURE_MIN_GAP_SECONDS];
     };
-    expect(ttl(events.Schedule.rate(Duration.minutes(1)))).toBe('90');
-    expect(ttl(events.Schedule.rate(Duration.hours(1)))).toBe('5400');
-    expect(ttl(events.Schedule.cron({ minute: '*/10' }))).toBe('86400');
+    expect(variables({ schedule: events.Schedule.rate(Duration.minutes(1)) })).toEqual(['90', '30']);
+    expect(variables({ schedule: events.Schedule.rate(Duration.hours(1)) })).toEqual(['5400', '1800']);
+    expect(variables({ schedule: events.Schedule.cron({ minute: '*/10' }), schedulePeriod: Duration.minutes(10) })).toEqual(['900', '300']);
+  });
+
+  test('runs never overlap: reserved concurrency 1, and a throttled invocation is dropped after a minute', () => {
+    const { template } = monitorTemplate();
+
+    template.hasResourceProperties('AWS::Lambda::Function', { ReservedConcurrentExecutions: 1 });
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumEventAgeInSeconds: 60, MaximumRetryAttempts: 0 });
+  });
+
+  test.each([
+    [1, 60], [5, 300], [15, 900], [60, 3600],
+  ])('with a %i minute rate, the alarms and metrics use %i-second periods, so every period has its run\'s datapoint', (minutes, seconds) => {
+    const { template, monitor } = monitorTemplate(() => ({ schedule: events.Schedule.rate(Duration.minutes(minutes)), createAlarms: true }));
+
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'DisconnectedAgents', Period: seconds, EvaluationPeriods: 5, DatapointsToAlarm: 5,
+    });
+    const errors = Object.values<any>(template.findResources('AWS::CloudWatch::Alarm')).find((a) => !a.Properties.MetricName);
+    expect(errors.Properties).toMatchObject({ EvaluationPeriods: 3, DatapointsToAlarm: 2 });
+    expect(errors.Properties.Metrics.filter((m: any) => m.MetricStat).map((m: any) => m.MetricStat.Period)).toEqual([seconds, seconds]);
+    expect((monitor.metricReplacements() as any).period.toSeconds()).toBe(seconds);
+  });
+
+  test('the alarm actions go on both alarms', () => {
+    const { template } = monitorTemplate((s) => ({
+      createAlarms: true,
+      alarmActions: [{ bind: () => ({ alarmActionArn: 'arn:aws:sns:us-east-1:123456789012:alarms' }) }],
+      clusters: [s.cluster],
+    }));
+    const alarms = Object.values<any>(template.findResources('AWS::CloudWatch::Alarm'));
+    expect(alarms.map((a) => a.Properties.AlarmActions)).toEqual([['arn:aws:sns:us-east-1:123456789012:alarms'], ['arn:aws:sns:us-east-1:123456789012:alarms']]);
+  });
+
+  test('ec2:TerminateInstances is granted only to terminate, and only within the termination scope', () => {
+    const terminate = (props: (s: ReturnType<typeof setup>) => Partial<EcsAgentMonitorProps>) =>
+      statements(monitorTemplate(props).template).find((st) => st.Action === 'ec2:TerminateInstances');
+
+    expect(terminate(() => ({}))).toBeUndefined();
+    expect(terminate((s) => ({
+      action: ReplacementAction.NOTIFY_ONLY, terminateStandaloneInstances: true, terminationScope: TerminationScope.instanceProfiles([s.profile]),
+    }))).toBeUndefined();
+    expect(terminate((s) => ({
+      action: ReplacementAction.DETACH_AND_TERMINATE, terminationScope: TerminationScope.instanceProfiles([s.profile]),
+    }))).toMatchObject({
+      Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ec2:us-east-1:123456789012:instance/*']] },
+      Condition: { ArnEquals: { 'ec2:InstanceProfile': [{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::123456789012:instance-profile/ecs-instance']] }] } },
+    });
+    expect(terminate(() => ({ terminateStandaloneInstances: true, terminationScope: TerminationScope.tag('ecs-cluster', 'prod') }))).toMatchObject({
+      Condition: { StringEquals: { 'aws:ResourceTag/ecs-cluster': 'prod' } },
+    });
+  });
+
+  test('grants the key of a failure table passed in, through DynamoDB only', () => {
+    const { template } = monitorTemplate((s) => {
+      const key = new kms.Key(s.stack, 'TableKey');
+      const table = new dynamodb.Table(s.stack, 'Counts', {
+        partitionKey: { name: 'cluster', type: dynamodb.AttributeType.STRING },
+        sortKey: { name: 'instance', type: dynamodb.AttributeType.STRING },
+        encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+        encryptionKey: key,
+      });
+      return { failureStore: FailureStore.dynamoDb({ table }) };
+    });
+
+    expect(statements(template).find((st) => JSON.stringify(st.Action).includes('kms:'))).toEqual({
+      Action: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
+      Effect: 'Allow',
+      Resource: { 'Fn::GetAtt': [expect.stringMatching(/^TableKey/), 'Arn'] },
+      Condition: { StringEquals: { 'kms:ViaService': 'dynamodb.us-east-1.amazonaws.com' } },
+    });
   });
 
   test('creates an on-demand encrypted failure table with TTL and point-in-time recovery', () => {
@@ -206,6 +285,8 @@ describe('EcsAgentMonitor', () => {
       MetricName: 'DisconnectedAgents',
       Namespace: 'CdkEcsOps',
       EvaluationPeriods: 5,
+      DatapointsToAlarm: 5,
+      Period: 300,
       Dimensions: Match.arrayWith([{ Name: 'ClusterName', Value: 'prod' }]),
     });
     expect(monitor.alarms).toHaveLength(2);
@@ -244,7 +325,16 @@ describe('EcsAgentMonitor props validation', () => {
     ['failAfter', { failAfter: 0 }, /failAfter is 0; give a whole number from 1 to 100/],
     ['failAfter', { failAfter: 1.5 }, /failAfter is 1.5/],
     ['maxReplacementsPerRun', { maxReplacementsPerRun: 0 }, /maxReplacementsPerRun is 0; give a whole number from 1 to 100/],
-    ['outageThreshold', { outageThreshold: 150 }, /outageThreshold is 150; give a whole percent from 1 to 100/],
+    ['outageThreshold', { outageThreshold: 150 }, /outageThreshold is 150; give a whole percent from 1 to 99/],
+    ['outageThreshold', { outageThreshold: 100 }, /outageThreshold is 100; give a whole percent from 1 to 99 \(the guard trips when more than this share fails, so 100 could never trip\)/],
+    ['maxReplacementsPerRunTotal', { maxReplacementsPerRunTotal: 0 }, /maxReplacementsPerRunTotal is 0; give a whole number from 1 to 1000/],
+    ['schedule', { schedule: events.Schedule.cron({ minute: '*/10' }) }, /schedule is cron\(\*\/10 \* \* \* \? \*\), a cron schedule; give schedulePeriod/],
+    ['schedulePeriod', { schedulePeriod: Duration.seconds(90) }, /schedulePeriod is 1 minute 30 seconds; give whole minutes, at least one/],
+    ['action', { action: ReplacementAction.DETACH_AND_TERMINATE }, /action is DETACH_AND_TERMINATE, so the monitor terminates instances with ec2:TerminateInstances; give terminationScope/],
+    ['terminateStandaloneInstances', { terminateStandaloneInstances: true }, /terminateStandaloneInstances is true, so the monitor terminates instances .*; give terminationScope/],
+    ['terminationScope', { terminationScope: TerminationScope.tag('aws:autoscaling:groupName', 'x') }, /terminationScope: TerminationScope.tag\(\) key is "aws:autoscaling:groupName"/],
+    ['createAlarms', { createAlarms: true, failAfter: 100, schedule: events.Schedule.rate(Duration.minutes(15)) }, /createAlarms with failAfter 100 and a 15 minutes schedule needs an alarm over 103 periods, longer than CloudWatch evaluates \(24 hours\)/],
+    ['alarmActions', { alarmActions: [{ bind: () => ({ alarmActionArn: 'arn:aws:sns:us-east-1:123456789012:a' }) }] }, /alarmActions is set without createAlarms/],
     ['gracePeriod', { gracePeriod: Duration.days(2) }, /gracePeriod is 2 days; give at most 1 day/],
     ['action', { action: 'REBOOT' as ReplacementAction }, /action is "REBOOT"; give one of SET_UNHEALTHY/],
     ['autoScalingGroups', { autoScalingGroups: [] }, /autoScalingGroups is empty/],

@@ -58,6 +58,7 @@ export const AGENT_MONITOR_CONFIGURATIONS: readonly DocumentedConfiguration[] = 
         clusters: [f.cluster],
         autoScalingGroups: [f.group],
         action: m.lib.ReplacementAction.DETACH_AND_TERMINATE,
+        terminationScope: m.lib.TerminationScope.instanceProfiles([m.iam.InstanceProfile.fromInstanceProfileName(stack, 'Profile', 'ecs-instance')]),
         failureStore: m.lib.FailureStore.redis({
           vpc,
           host: 'counts.abc123.ng.0001.use1.cache.amazonaws.com',
@@ -77,6 +78,7 @@ export const AGENT_MONITOR_CONFIGURATIONS: readonly DocumentedConfiguration[] = 
         autoScalingGroups: [f.group],
         action: m.lib.ReplacementAction.TERMINATE,
         terminateStandaloneInstances: true,
+        terminationScope: m.lib.TerminationScope.tag('ecs-cluster', 'prod'),
       });
     },
     expectedFindings: [],
