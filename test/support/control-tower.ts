@@ -39,7 +39,13 @@ export function controlTowerViolations(build: (stack: Stack) => void): ControlTo
       context: { '@aws-cdk/core:validationReportJson': true },
     });
     build(new Stack(app, 'HardenedStack', { env: { account: ACCOUNT, region: REGION } }));
-    quietly(() => app.synth());
+    // CDK sets process.exitCode = 1 when validation fails: that is this harness's result, not the test run's.
+    const exitCode = process.exitCode;
+    try {
+      quietly(() => app.synth());
+    } finally {
+      process.exitCode = exitCode;
+    }
     const report = JSON.parse(readFileSync(join(outdir, 'policy-validation-report.json'), 'utf8'));
     const violations = new Map<string, ControlTowerViolation>();
     for (const plugin of report.pluginReports ?? []) {
