@@ -181,6 +181,22 @@ project.addTask('bench:monitor', {
   exec: 'ts-node --transpile-only --project tsconfig.dev.json bench/agent-monitor-run.ts',
 });
 
+// ---- the status page on localhost -------------------------------------------------------------
+// The real EcsStatusApi handler behind a small HTTP adapter, against the fake fleet with a sample fleet.
+project.addTask('preview:status', {
+  description: 'Serve the EcsStatusApi page and API on localhost against a sample fake fleet (-- --port 8787 --latency-ms 50 --fail-cluster batch)',
+  exec: 'ts-node --transpile-only --project tsconfig.dev.json scripts/preview-status.ts',
+  receiveArgs: true,
+});
+// The README's images are for the repository, not the npm package.
+project.addPackageIgnore('/docs/');
+// The browser test writes its screenshot to test-reports/ on every run; this also updates the README's one in docs/.
+project.addTask('screenshot:status', {
+  description: 'Run the status page\'s browser test and update docs/ecs-status-api/status-page.png (the README\'s screenshot)',
+  env: { UPDATE_SCREENSHOTS: '1' },
+  exec: 'jest --ci --coverage=false test/ecs-status-api/status-page.test.ts',
+});
+
 // The consumer promise: the packed library in bare apps with the peer floor and the latest aws-cdk-lib,
 // cdk-nag 2 and 3, on Node.js 24 and the lowest of engines. Slow (npm installs), so not part of `test`.
 project.addTask('test:consumer', {

@@ -107,7 +107,8 @@ export function healthOf(s: {
 }): HealthVerdict {
   const verdict = (rule: HealthRule, reason: string): HealthVerdict => ({ verdict: HEALTH_RULES[rule].verdict, rule, reason });
   const tasks = `${s.running} of ${s.desired} task${s.desired === 1 ? '' : 's'} running`;
-  const failedRollout = s.rolloutState === 'FAILED' ? `rollout failed${s.rolloutReason ? `: ${s.rolloutReason}` : ''}` : undefined;
+  const rolloutReason = s.rolloutReason?.trim().replace(/\.$/, '');
+  const failedRollout = s.rolloutState === 'FAILED' ? `rollout failed${rolloutReason ? `: ${rolloutReason}` : ''}` : undefined;
   if (s.status === 'DRAINING') return verdict('SERVICE_DRAINING', `the service is being deleted; ${tasks}`);
   if (s.desired === 0) return verdict('SCALED_TO_ZERO', 'desired count is 0');
   if (s.running === 0) return verdict('NO_RUNNING_TASKS', failedRollout ? `${tasks}; ${failedRollout}` : tasks);

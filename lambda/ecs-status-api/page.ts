@@ -59,7 +59,11 @@ form button { padding: .35rem .8rem; border: 1px solid var(--line); border-radiu
 .banner { padding: .6rem .8rem; border-radius: 6px; margin: 0 0 1rem; border: 1px solid; }
 .banner.warn { background: var(--deg-bg); color: var(--deg-fg); border-color: currentColor; }
 .banner.error { background: var(--down-bg); color: var(--down-fg); border-color: currentColor; }
-table { border-collapse: collapse; width: 100%; margin-bottom: .5rem; }
+table { border-collapse: collapse; width: 100%; margin-bottom: .5rem; table-layout: fixed; }
+/* The same column widths in every cluster's table. */
+th:nth-child(1) { width: 15%; } th:nth-child(2) { width: 18%; } th:nth-child(3) { width: 7%; } th:nth-child(4) { width: 10%; }
+th:nth-child(5) { width: 9%; } th:nth-child(6) { width: 20%; } th:nth-child(7) { width: 21%; }
+td, th { overflow-wrap: anywhere; }
 caption { text-align: left; }
 th, td { text-align: left; vertical-align: top; padding: .4rem .6rem; border-bottom: 1px solid var(--line); }
 thead th { background: var(--head); white-space: nowrap; padding: 0; }
@@ -235,8 +239,7 @@ const SCRIPT = String.raw`
   ];
 
   function launchText(s) {
-    if (s.capacityProviders.length) return s.capacityProviders.join(', ');
-    return s.launchType || '';
+    return (s.launchType || '') + ' ' + s.capacityProviders.join(', ');
   }
 
   function header() {
@@ -264,7 +267,11 @@ const SCRIPT = String.raw`
       s.running + ' of ' + s.desired,
       s.pending ? el('span', { className: 'sub', text: s.pending + ' pending' }) : null,
     ]));
-    tr.appendChild(el('td', null, [launchText(s) || '\u2014', s.status !== 'ACTIVE' ? el('span', { className: 'sub', text: s.status }) : null]));
+    tr.appendChild(el('td', null, [
+      s.launchType || '\u2014',
+      s.capacityProviders.length ? el('span', { className: 'sub', text: s.capacityProviders.join(', ') }) : null,
+      s.status !== 'ACTIVE' ? el('span', { className: 'sub', text: s.status }) : null,
+    ]));
     tr.appendChild(el('td', null, [
       s.rollout.state || '\u2014',
       s.failedTasks ? el('span', { className: 'sub', text: s.failedTasks + ' failed task(s)' }) : null,

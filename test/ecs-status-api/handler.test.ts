@@ -159,7 +159,7 @@ describe('GET /services', () => {
       rollout: { state: 'FAILED', reason: 'ECS deployment circuit breaker: 3 tasks failed to start.', updatedAt: T0.toISOString() },
       failedTasks: 3,
       taskDefinition: 'payments-worker:1',
-      health: { verdict: 'DEGRADED', rule: 'ROLLOUT_FAILED', reason: 'rollout failed: ECS deployment circuit breaker: 3 tasks failed to start.; 2 of 4 tasks running' },
+      health: { verdict: 'DEGRADED', rule: 'ROLLOUT_FAILED', reason: 'rollout failed: ECS deployment circuit breaker: 3 tasks failed to start; 2 of 4 tasks running' },
       tags: { environment: 'prod', owner: 'payments', contact: 'payments-oncall@example.com', team: 'payments' },
       lastEventAt: new Date(T0.getTime() - 7 * 60_000).toISOString(),
       lastEvent: '(service payments-worker) (deployment ecs-svc/0123) deployment failed: tasks failed to start.',
