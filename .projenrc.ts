@@ -176,6 +176,12 @@ const bench = project.addTask('bench', {
 bench.spawn(bundle);
 bench.exec('ts-node --transpile-only --project tsconfig.dev.json bench/bundle-size.ts');
 bench.exec('ts-node --transpile-only --project tsconfig.dev.json bench/cold-start.ts');
+bench.exec('ts-node --transpile-only --project tsconfig.dev.json bench/status-api-latency.ts');
+project.addTask('bench:status', {
+  description: 'Time EcsStatusApi GET /services over 2,000 services in 20 clusters with 50 ms per ECS call: cold, cached, and sequential calls',
+  exec: 'ts-node --transpile-only --project tsconfig.dev.json bench/status-api-latency.ts',
+  receiveArgs: true,
+});
 project.addTask('bench:monitor', {
   description: 'Time EcsAgentMonitor runs over 1,000 container instances with 40 ms API latency',
   exec: 'ts-node --transpile-only --project tsconfig.dev.json bench/agent-monitor-run.ts',

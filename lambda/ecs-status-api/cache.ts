@@ -10,7 +10,8 @@ import type { ClusterRead } from './fleet';
 /** How the cache reads ECS (fleet.ts, or a fake in tests). */
 export interface FleetReader {
   listClusters(signal?: AbortSignal): Promise<string[]>;
-  readClusters(clusters: readonly string[], signal?: AbortSignal): Promise<ClusterRead[]>;
+  /** Reads the clusters; `onRead` gets each cluster's outcome as soon as it is read. */
+  readClusters(clusters: readonly string[], signal: AbortSignal | undefined, onRead: (read: ClusterRead) => void): Promise<ClusterRead[]>;
 }
 
 /** What one request is answered from. */
@@ -101,16 +102,22 @@ export class StatusCache {
 
     const missing: MissingCluster[] = [];
     if (stale.length > 0) {
-      for (const outcome of await this.reader.readClusters(stale, signal)) {
+      // A cluster's services are prepared as soon as it is read, while the others are still being read.
+      const prepared = new Map<string, PreparedService[]>();
+      const prepareRead = (outcome: ClusterRead) => {
+        if ('error' in outcome) return;
+        prepared.set(outcome.cluster, outcome.services
+          .map((s) => prepare(toServiceStatus(s, outcome.cluster, outcome.tags)))
+          .sort((a, b) => compareKeys(a.key, b.key)));
+      };
+      for (const outcome of await this.reader.readClusters(stale, signal, prepareRead)) {
         if ('error' in outcome) {
           this.entries.delete(outcome.cluster);
           missing.push({ cluster: outcome.cluster, error: outcome.error });
           continue;
         }
-        const services = outcome.services
-          .map((s) => prepare(toServiceStatus(s, outcome.cluster, outcome.tags)))
-          .sort((a, b) => compareKeys(a.key, b.key));
-        const entry = { services, at: started, version: ++this.versions };
+        if (!prepared.has(outcome.cluster)) prepareRead(outcome);
+        const entry = { services: prepared.get(outcome.cluster)!, at: started, version: ++this.versions };
         this.entries.set(outcome.cluster, entry);
         current.set(outcome.cluster, entry);
       }

@@ -384,12 +384,13 @@ export interface PreparedService {
   readonly key: PageKey;
   /** The service as JSON. */
   readonly json: string;
-  /** The service as a CSV row (without the line end). */
-  readonly csv: string;
+  /** The service as a CSV row (without the line end), made on first use. */
+  csv(): string;
 }
 
 export function prepare(status: ServiceStatus): PreparedService {
   const effectiveTags = { ...status.inheritedTags, ...status.tags };
+  let row: string | undefined;
   return {
     status,
     effectiveTags,
@@ -397,7 +398,7 @@ export function prepare(status: ServiceStatus): PreparedService {
     lowerName: status.name.toLowerCase(),
     key: [status.cluster, status.name],
     json: JSON.stringify(status),
-    csv: csvRow(status),
+    csv: () => (row ??= csvRow(status)),
   };
 }
 
@@ -478,7 +479,7 @@ export function selectPage(
     // Stop before the answer outgrows what Lambda can return; the rest comes with the next token.
     let bytes = 0;
     const fit = byCount.findIndex((s) => {
-      bytes += (query.format === 'csv' ? s.csv.length : s.json.length) + 1;
+      bytes += (query.format === 'csv' ? s.csv().length : s.json.length) + 1;
       return bytes > options.maxBytes!;
     });
     if (fit >= 0) page = byCount.slice(0, Math.max(1, fit));

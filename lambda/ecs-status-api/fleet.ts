@@ -35,6 +35,11 @@ export interface ReadOptions {
   readonly clusterTags?: boolean;
   /** Stop starting calls and report the clusters not read yet when this is aborted (the deadline). */
   readonly signal?: AbortSignal;
+  /**
+   * Called with each cluster's outcome as soon as it is read (before the read ends), so its services can be
+   * prepared while the other clusters are still being read. Not called for a cluster the deadline cut off.
+   */
+  readonly onRead?: (read: ClusterRead) => void;
 }
 
 /**
@@ -85,7 +90,7 @@ export async function readClusters(ecs: EcsSend, clusters: readonly string[], op
   const send = <T>(command: Parameters<EcsSend['send']>[0]) => limiter.run(() => ecs.send(command as any, { abortSignal: signal }) as Promise<T>);
 
   const tags = options.clusterTags ? readClusterTags(clusters, send) : undefined;
-  const reads = clusters.map(async (cluster): Promise<ClusterRead> => {
+  const readOne = async (cluster: string): Promise<ClusterRead> => {
     try {
       const services = await readCluster(cluster, send);
       if (!tags) return { cluster, services };
@@ -95,6 +100,11 @@ export async function readClusters(ecs: EcsSend, clusters: readonly string[], op
     } catch (error) {
       return { cluster, error: describeError(error) };
     }
+  };
+  const reads = clusters.map(async (cluster) => {
+    const read = await readOne(cluster);
+    if (!signal?.aborted) options.onRead?.(read);
+    return read;
   });
   if (!signal) return Promise.all(reads);
   // At the deadline, whatever is not read yet is reported as such; calls still in flight are aborted.

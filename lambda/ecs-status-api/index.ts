@@ -15,7 +15,7 @@ import {
 } from './core';
 import { listClusterNames, readClusters } from './fleet';
 import { HttpRequest, HttpResponse, errorResponse, jsonResponse, prefersHtml, requestFromEvent, text } from './http';
-import { statusPage } from './page';
+import type { Page } from './page';
 import { CLIENT_CONFIG, describeError } from '../common/aws';
 import { env, readConfig } from '../common/config';
 import { Invocation, lambdaHandler } from '../common/handler';
@@ -50,7 +50,7 @@ function readSettings() {
     ttlMs: c.CACHE_TTL_SECONDS * 1000,
     reader: {
       listClusters: (signal) => listClusterNames(ecs, signal),
-      readClusters: (clusters, signal) => readClusters(ecs, clusters, { clusterTags: c.INHERIT_CLUSTER_TAGS, signal }),
+      readClusters: (clusters, signal, onRead) => readClusters(ecs, clusters, { clusterTags: c.INHERIT_CLUSTER_TAGS, signal, onRead }),
     },
   });
   return {
@@ -65,7 +65,8 @@ function readSettings() {
 }
 type Settings = ReturnType<typeof readSettings>;
 
-let page: ReturnType<typeof statusPage> | undefined;
+/** The status page, made on the first GET / of the container; its code is a chunk of its own, not read for /services. */
+let page: Page | undefined;
 
 export const handler = lambdaHandler({
   service: SERVICE,
@@ -108,7 +109,7 @@ async function route(request: HttpRequest, invocation: Invocation<Settings>): Pr
   return request.path === '/' ? root(request, invocation.config) : services(request, invocation);
 }
 
-function root(request: HttpRequest, settings: Settings): HttpResponse {
+async function root(request: HttpRequest, settings: Settings): Promise<HttpResponse> {
   const format = request.query.get('format')?.[0]?.toLowerCase();
   if (format !== undefined && format !== 'html' && format !== 'json') {
     return badRequest([{ parameter: 'format', message: `format=${JSON.stringify(format)} is not one of the allowed values`, allowed: ['html', 'json'] }]);
@@ -122,6 +123,7 @@ function root(request: HttpRequest, settings: Settings): HttpResponse {
       inheritClusterTags: settings.inheritClusterTags,
     }), { Vary: 'Accept' });
   }
+  const { statusPage } = await import('./page');
   page ??= statusPage({
     ...settings.page,
     authorization: settings.authorization,
@@ -168,7 +170,7 @@ async function services(request: HttpRequest, invocation: Invocation<Settings>):
 
   const { page: selected, total, nextToken } = selectPage(snapshot.services, query, { maxBytes: MAX_BODY_BYTES });
   if (query.format === 'csv') {
-    const body = [csvHeader(), ...selected.map((s) => s.csv)].join('\r\n') + '\r\n';
+    const body = [csvHeader(), ...selected.map((s) => s.csv())].join('\r\n') + '\r\n';
     const stamp = snapshot.generatedAt.toISOString().replace(/[:.]/g, '-');
     return text(200, body, 'text/csv; charset=utf-8; header=present', {
       'Content-Disposition': `attachment; filename="ecs-services-${stamp}.csv"`,

@@ -367,7 +367,7 @@ describe('CSV', () => {
     const s = prepare(toServiceStatus(service({ tags: tags({ team: 'payments', environment: 'prod' }) }), 'prod'));
 
     expect(csvHeader().split(',')).toHaveLength(17);
-    expect(s.csv).toBe('prod,web,ACTIVE,OK,AT_DESIRED,2 of 2 tasks running,FARGATE,,2,2,0,COMPLETED,0,web:7,,team=payments;environment=prod,'
+    expect(s.csv()).toBe('prod,web,ACTIVE,OK,AT_DESIRED,2 of 2 tasks running,FARGATE,,2,2,0,COMPLETED,0,web:7,,team=payments;environment=prod,'
       + 'arn:aws:ecs:us-east-1:123456789012:service/prod/web');
   });
 });

@@ -185,6 +185,24 @@ describe('readClusters', () => {
     expect(calls.length).toBe(callsAtDeadline);
   });
 
+  test('onRead gets each cluster as soon as it is read, before the read ends, and never a cluster cut off by the deadline', async () => {
+    const { ecs } = scriptedEcs({ services: { small: 3, big: 300 }, latencyMs: 10 });
+    const controller = new AbortController();
+    const seen: string[] = [];
+    let ended = false;
+
+    const read = readClusters(ecs, ['small', 'big'], {
+      concurrency: 2, signal: controller.signal, onRead: (r) => seen.push(`${r.cluster}${ended ? ' after the end' : ''}`),
+    });
+    setTimeout(() => controller.abort(new Error('deadline')), 60);
+    const reads = await read;
+    ended = true;
+    await sleep(100);
+
+    expect(seen).toEqual(['small']);
+    expect(reads.map((r) => [r.cluster, 'error' in r])).toEqual([['small', false], ['big', true]]);
+  });
+
   test('with cluster tags: one DescribeClusters per 100 clusters, and a cluster without them is reported', async () => {
     const services = Object.fromEntries(Array.from({ length: 150 }, (_, i) => [`c${i}`, 1]));
     const clusterTags = Object.fromEntries(Object.keys(services).filter((c) => c !== 'c7').map((c) => [c, { environment: 'prod' }]));
