@@ -121,7 +121,12 @@ const SCRIPT = String.raw`
     return Math.round(h / 24) + ' days ago';
   }
 
-  function apiKey() { try { return sessionStorage.getItem(KEY_STORE) || ''; } catch (e) { return ''; } }
+  // The key is kept for this browser tab only (sessionStorage), and read from the field when storage is refused.
+  function apiKey() {
+    var stored = '';
+    try { stored = sessionStorage.getItem(KEY_STORE) || ''; } catch (e) { stored = ''; }
+    return stored || $('key').value.trim();
+  }
 
   async function explain(response) {
     var detail = '';
@@ -361,7 +366,14 @@ const SCRIPT = String.raw`
     history.replaceState(null, '', hash ? '#' + hash : location.pathname + location.search);
   }
 
-  $('controls').addEventListener('submit', function (e) { e.preventDefault(); load(); });
+  function saveKey() {
+    try { sessionStorage.setItem(KEY_STORE, $('key').value.trim()); } catch (e) { /* private mode: kept for this page only */ }
+  }
+  $('controls').addEventListener('submit', function (e) {
+    e.preventDefault();
+    if (config.authorization === 'API_KEY') saveKey();
+    load();
+  });
   $('filter').addEventListener('input', function () { writeHash(); if (state.loaded) render(); });
   $('health').addEventListener('change', function () { writeHash(); if (state.loaded) render(); });
   $('auto').addEventListener('change', schedule);
@@ -381,9 +393,7 @@ const SCRIPT = String.raw`
   if (config.authorization === 'API_KEY') {
     $('key-box').hidden = false;
     $('key').value = apiKey();
-    $('key').addEventListener('change', function () {
-      try { sessionStorage.setItem(KEY_STORE, $('key').value.trim()); } catch (e) { /* private mode: kept for this page only */ }
-    });
+    $('key').addEventListener('change', saveKey);
   }
   $('refresh-every').textContent = String(config.refreshSeconds);
   $('cache-ttl').textContent = String(config.cacheTtlSeconds);

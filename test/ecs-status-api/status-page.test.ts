@@ -205,3 +205,29 @@ test('a partial answer names the missing cluster in a banner, and the other clus
     await partial.stop();
   }
 });
+
+test('with an API key, the page asks for it and sends it as x-api-key with every request for data', async () => {
+  jest.resetModules();
+  const keyed = await startPreview({ port: 0, environment: { AUTHORIZATION: 'API_KEY', POWERTOOLS_LOG_LEVEL: 'SILENT' } });
+  try {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const keys: Array<string | undefined> = [];
+    page.on('request', (request) => {
+      if (new URL(request.url()).pathname === '/services') keys.push(request.headers()['x-api-key']);
+    });
+    await page.goto(keyed.url);
+
+    await page.waitForSelector('#error:not([hidden])');
+    expect(await page.textContent('#error')).toBe('Give the API key to read the services.');
+    expect(keys).toEqual([]);
+
+    await page.fill('#key', 'k3y-from-the-usage-plan');
+    await page.press('#key', 'Enter');
+    await page.waitForSelector('main#clusters table tbody tr');
+    expect(keys).toEqual(['k3y-from-the-usage-plan']);
+    expect(await page.isHidden('#error')).toBe(true);
+  } finally {
+    await keyed.stop();
+  }
+});
