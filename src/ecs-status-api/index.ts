@@ -244,6 +244,9 @@ export class EcsStatusApi extends Construct {
       },
     });
     this.url = this.api.url;
+    // A changed resource policy takes effect only with a new deployment, which CDK makes when the deployment's
+    // logical id changes: the allow list is part of it.
+    this.api.latestDeployment?.addToLogicalId({ authorization: mode, allowedCidrs: authorization.allowedCidrs });
     const cloudWatchRole = this.api.node.tryFindChild('CloudWatchRole');
     if (cloudWatchRole) {
       acknowledgeNagFinding(cloudWatchRole, 'AwsSolutions-IAM4',

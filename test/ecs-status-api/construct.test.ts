@@ -218,6 +218,14 @@ describe('EcsStatusApi', () => {
     expect(Object.values(methods(template)).map((m) => [m.AuthorizationType, m.ApiKeyRequired])).toEqual([['NONE', false], ['NONE', false], ['NONE', false]]);
   });
 
+  test('ipAllowList: a changed list makes a new deployment, without which API Gateway would keep the old policy', () => {
+    const deploymentOf = (cidrs: string[]) => Object.keys(statusTemplate(() => ({ authorization: StatusApiAuthorization.ipAllowList(cidrs) }))
+      .template.findResources('AWS::ApiGateway::Deployment'));
+
+    expect(deploymentOf(['203.0.113.0/24'])).toEqual(deploymentOf(['203.0.113.0/24']));
+    expect(deploymentOf(['203.0.113.0/24'])).not.toEqual(deploymentOf(['203.0.113.0/24', '198.51.100.7/32']));
+  });
+
   test('apiKey: the data needs a key of a usage plan with the stage throttle; the page loads without it', () => {
     const { status, template } = statusTemplate(() => ({
       authorization: StatusApiAuthorization.apiKey(),
