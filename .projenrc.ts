@@ -18,7 +18,7 @@ const CONSTRUCTS_DEV = '10.8.1';
 const project = new awscdk.AwsCdkConstructLibrary({
   name: 'cdk-ecs-ops',
   // Lists only what exists: each construct adds itself here and to the README's table.
-  description: 'AWS CDK constructs for running Amazon ECS well: EcsAgentMonitor replaces container instances whose ECS agent stays disconnected.',
+  description: 'AWS CDK constructs for running Amazon ECS well: EcsAgentMonitor replaces container instances whose ECS agent stays disconnected; EcsStatusApi is an HTTP API and status page for every ECS service.',
   author: 'cdk-ecs-ops developers',
   authorAddress: 'cdk-ecs-ops@users.noreply.github.com',
   repositoryUrl: 'https://github.com/cdk-ecs-ops/cdk-ecs-ops.git',
@@ -176,9 +176,31 @@ const bench = project.addTask('bench', {
 bench.spawn(bundle);
 bench.exec('ts-node --transpile-only --project tsconfig.dev.json bench/bundle-size.ts');
 bench.exec('ts-node --transpile-only --project tsconfig.dev.json bench/cold-start.ts');
+bench.exec('ts-node --transpile-only --project tsconfig.dev.json bench/status-api-latency.ts');
+project.addTask('bench:status', {
+  description: 'Time EcsStatusApi GET /services over 2,000 services in 20 clusters with 50 ms per ECS call: cold, cached, and sequential calls',
+  exec: 'ts-node --transpile-only --project tsconfig.dev.json bench/status-api-latency.ts',
+  receiveArgs: true,
+});
 project.addTask('bench:monitor', {
   description: 'Time EcsAgentMonitor runs over 1,000 container instances with 40 ms API latency',
   exec: 'ts-node --transpile-only --project tsconfig.dev.json bench/agent-monitor-run.ts',
+});
+
+// ---- the status page on localhost -------------------------------------------------------------
+// The real EcsStatusApi handler behind a small HTTP adapter, against the fake fleet with a sample fleet.
+project.addTask('preview:status', {
+  description: 'Serve the EcsStatusApi page and API on localhost against a sample fake fleet (-- --port 8787 --latency-ms 50 --fail-cluster batch)',
+  exec: 'ts-node --transpile-only --project tsconfig.dev.json scripts/preview-status.ts',
+  receiveArgs: true,
+});
+// The README's images are for the repository, not the npm package.
+project.addPackageIgnore('/docs/');
+// The browser test writes its screenshot to test-reports/ on every run; this also updates the README's one in docs/.
+project.addTask('screenshot:status', {
+  description: 'Run the status page\'s browser test and update docs/ecs-status-api/status-page.png (the README\'s screenshot)',
+  env: { UPDATE_SCREENSHOTS: '1' },
+  exec: 'jest --ci --coverage=false test/ecs-status-api/status-page.test.ts',
 });
 
 // The consumer promise: the packed library in bare apps with the peer floor and the latest aws-cdk-lib,

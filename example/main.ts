@@ -2,14 +2,14 @@
  * The example app: how a platform team would use cdk-ecs-ops against clusters it already runs.
  * `npx projen example` synthesizes it offline into cdk.out and prints what it made.
  */
-import { App, Aspects, Duration, Stack } from 'aws-cdk-lib';
+import { App, Aspects, CfnOutput, Duration, Stack } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
-import { EcsAgentMonitor, NotificationChannel, ReplacementAction } from '../src';
+import { EcsAgentMonitor, EcsStatusApi, NotificationChannel, ReplacementAction, StatusApiAuthorization } from '../src';
 
 const app = new App();
 const stack = new Stack(app, 'EcsOpsExample', {
@@ -36,6 +36,15 @@ new EcsAgentMonitor(stack, 'AgentMonitor', {
   notifications: [NotificationChannel.slack(slack, { jsonKey: 'url' }), NotificationChannel.snsTopic(oncall)],
   createAlarms: true,
 });
+
+// One URL for what runs where: the status page for the office network, the JSON and CSV API for scripts there too.
+const status = new EcsStatusApi(stack, 'StatusApi', {
+  clusters: [prod, staging],
+  authorization: StatusApiAuthorization.ipAllowList(['203.0.113.0/24']),
+  inheritClusterTags: true,
+  title: 'ECS services: prod and staging',
+});
+new CfnOutput(stack, 'StatusPageUrl', { value: status.url, description: 'The ECS status page (open it from the office network)' });
 
 // cdk-nag finds nothing to acknowledge: each construct acknowledges its own deliberate findings (visible as
 // `cdk_nag` metadata in the template, and as CDK acknowledgements for cdk-nag 3), and every scope is given.

@@ -7,8 +7,9 @@ import { readFileSync } from 'fs';
 import { join } from 'path';
 import { App, Stack } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
-import { EcsAgentMonitor } from '../../src';
+import { EcsAgentMonitor, EcsStatusApi } from '../../src';
 import type { HandlerBundle } from '../../src/common/handler-function';
+import { restEvent } from '../ecs-status-api/support/status';
 import type { AwsStandin } from '../support/aws-standin';
 import { synthesizedEnvironment } from '../support/synthesized-environment';
 
@@ -69,6 +70,39 @@ export const TYPICAL_RUNS: readonly TypicalRun[] = [
       '@aws-sdk/client-ecs', '@aws-sdk/client-auto-scaling', '@aws-sdk/client-ec2', '@aws-sdk/client-dynamodb',
       '@aws-sdk/client-elasticache', '@aws-sdk/client-secrets-manager', '@aws-sdk/client-ssm', '@aws-sdk/client-sns', 'ioredis',
     ],
+  },
+  {
+    bundle: 'ecs-status-api',
+    description: 'GET /services on a cold function: ListClusters, ListServices and DescribeServices (with tags) of 3 services in 1 cluster',
+    environment: () => {
+      const stack = new Stack(new App(), 'Ops', { env: { account: ACCOUNT, region: REGION } });
+      return synthesizedEnvironment(stack, new EcsStatusApi(stack, 'Status').handler);
+    },
+    event: restEvent('/services', { query: { environment: 'prod' } }),
+    answer: (standin) => {
+      const arns = ['api', 'web', 'worker'].map((name) => `arn:aws:ecs:${REGION}:${ACCOUNT}:service/prod/${name}`);
+      standin.on('ecs', 'ListClusters', { clusterArns: [`arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/prod`] });
+      standin.on('ecs', 'ListServices', { serviceArns: arns });
+      standin.on('ecs', 'DescribeServices', (input: { services: string[] }) => ({
+        services: input.services.map((arn) => ({
+          serviceArn: arn,
+          serviceName: arn.split('/').pop(),
+          clusterArn: `arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/prod`,
+          status: 'ACTIVE',
+          desiredCount: 2,
+          runningCount: 2,
+          pendingCount: 0,
+          launchType: 'FARGATE',
+          deployments: [{ id: 'ecs-svc/1', status: 'PRIMARY', desiredCount: 2, runningCount: 2, rolloutState: 'COMPLETED', updatedAt: new Date() }],
+          events: [{ id: '1', createdAt: new Date(), message: 'has reached a steady state.' }],
+          tags: [{ key: 'environment', value: 'prod' }],
+        })),
+        failures: [],
+      }));
+    },
+    calls: ['ecs:ListClusters', 'ecs:ListServices', 'ecs:DescribeServices'],
+    clients: ['ECS'],
+    clientPackages: ['@aws-sdk/client-ecs'],
   },
 ];
 

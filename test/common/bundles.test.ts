@@ -8,7 +8,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { Construct } from 'constructs';
-import { EcsAgentMonitor } from '../../src';
+import { EcsAgentMonitor, EcsStatusApi } from '../../src';
 import { HANDLER_BUNDLES, HandlerBundle } from '../../src/common/handler-function';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -18,6 +18,7 @@ const CONSTRUCTS: Record<HandlerBundle, (scope: Construct) => void> = {
   'ecs-agent-monitor': (scope) => new EcsAgentMonitor(scope, 'Monitor', {
     clusters: [ecs.Cluster.fromClusterArn(scope, 'Cluster', 'arn:aws:ecs:us-east-1:123456789012:cluster/prod')],
   }),
+  'ecs-status-api': (scope) => new EcsStatusApi(scope, 'Status'),
 };
 
 test('the handlers in lambda/ are exactly the bundles the constructs may name', () => {

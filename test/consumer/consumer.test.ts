@@ -26,6 +26,19 @@ const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'))
 const LATEST = { cdkLib: '2.276.0', constructs: '10.8.1', nag2: '2.38.2', nag3: '3.0.2' };
 const FLOOR = { cdkLib: minimum(pkg.peerDependencies['aws-cdk-lib']), constructs: minimum(pkg.peerDependencies.constructs), nag2: '2.37.55' };
 
+/**
+ * Rules of the floor's cdk-nag (2.37, the last that installs next to constructs 10.0.5) that throw on a resource
+ * instead of judging it, fixed in later releases: what they report says nothing about the constructs.
+ */
+const FLOOR_NAG_RULE_FAILURES = [
+  {
+    // Reads stageDescription.accessLogSetting of every AWS::ApiGateway::Deployment, which CDK never gives a
+    // stageDescription (the stage is its own resource); cdk-nag 2.38 reads it with ?. and finds nothing.
+    id: 'CdkNagValidationFailure[Serverless-APIGWStructuredLogging]',
+    path: /\/Api\/Deployment\/Resource$/,
+  },
+];
+
 interface AppRun {
   readonly node: string;
   readonly cdkLib: string;
@@ -105,7 +118,7 @@ function runApp(app: string, node: string, label: string): AppRun {
   return JSON.parse(printed.trim().split('\n').pop()!);
 }
 
-function expectUserApp(app: string, run: AppRun, cdkLibVersion: string): void {
+function expectUserApp(app: string, run: AppRun, cdkLibVersion: string, ruleFailures: typeof FLOOR_NAG_RULE_FAILURES = []): void {
   // Nothing came from this repository, no bundler was installed, and only what the user asked for is a dependency.
   expect(run.cdkLib.startsWith(app)).toBe(true);
   expect(run.library.startsWith(app)).toBe(true);
@@ -117,7 +130,8 @@ function expectUserApp(app: string, run: AppRun, cdkLibVersion: string): void {
   // Every configuration is there, each leaving exactly its documented findings.
   expect(run.configurations.map((c) => c.name)).toEqual(DOCUMENTED_CONFIGURATIONS.map((c) => c.name));
   for (const [i, configuration] of run.configurations.entries()) {
-    expect({ name: configuration.name, findings: configuration.findings.map((f) => f.id).sort() })
+    const findings = configuration.findings.filter((f) => !ruleFailures.some((r) => r.id === f.id && r.path.test(f.path)));
+    expect({ name: configuration.name, findings: findings.map((f) => f.id).sort() })
       .toEqual({ name: configuration.name, findings: [...DOCUMENTED_CONFIGURATIONS[i].expectedFindings].sort() });
   }
 
@@ -142,11 +156,11 @@ test(`the peer floor: aws-cdk-lib ${FLOOR.cdkLib} with cdk-nag ${FLOOR.nag2}, on
   const onFloor = floorNode ? runApp(app, floorNode, 'floor') : undefined;
 
   // Assess
-  expectUserApp(app, onCurrent, FLOOR.cdkLib);
+  expectUserApp(app, onCurrent, FLOOR.cdkLib, FLOOR_NAG_RULE_FAILURES);
   expect(Number(onCurrent.node.slice(1).split('.')[0])).toBeGreaterThanOrEqual(24);
   if (process.env.CI) expect(floorNode).toBeDefined(); // .ci/node.sh installs it
   if (onFloor) {
-    expectUserApp(app, onFloor, FLOOR.cdkLib);
+    expectUserApp(app, onFloor, FLOOR.cdkLib, FLOOR_NAG_RULE_FAILURES);
     // engines names the lowest major the app was synthesized with.
     expect(engines).toBe(`>= ${onFloor.node.slice(1).split('.')[0]}.0.0`);
   }

@@ -667,6 +667,18 @@ describe('fault injection', () => {
     expect(fleet.callsTo('ecs', 'ListServices')[0].faulted).toBeUndefined();
   });
 
+  test('`when` limits a fault to calls with a matching input, and only those count', async () => {
+    fleet.addCluster('batch');
+    fleet.injectFault({ command: 'ListServices', when: (input) => input.cluster === 'batch', error: 'throttle', onCall: 2 });
+    await ecs.send(new ListServicesCommand({ cluster: 'batch' }));
+    await ecs.send(new ListServicesCommand({ cluster: 'prod' }));
+    await ecs.send(new ListServicesCommand({ cluster: 'prod' }));
+    const error = await rejection(ecs.send(new ListServicesCommand({ cluster: 'batch' })));
+    expect(error).toMatchObject({ name: 'ThrottlingException' });
+    expect(fleet.callsTo('ecs', 'ListServices').map((c) => [c.input.cluster, c.faulted === true]))
+      .toEqual([['batch', false], ['prod', false], ['prod', false], ['batch', true]]);
+  });
+
   test('fails to inject a fault with an invalid onCall', () => {
     expect(() => fleet.injectFault({ error: 'throttle', onCall: 0 })).toThrow(/onCall must be an integer >= 1/);
   });

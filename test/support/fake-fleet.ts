@@ -239,6 +239,11 @@ export interface FaultSpec {
   /** Only this command (`DescribeTasks` or `DescribeTasksCommand`). @default - any command */
   readonly command?: string;
   /**
+   * Only calls whose input passes this test, e.g. `(input) => input.cluster === 'prod'` (calls that fail it are not
+   * counted for `onCall` and `times`). @default - any input
+   */
+  readonly when?: (input: any) => boolean;
+  /**
    * What the call rejects with: `throttle`, `http500`, `access-denied`, or a given Error.
    * @default - no error: the call is answered normally (after `latencyMs`)
    */
@@ -853,7 +858,7 @@ export class FakeFleet extends FleetState {
     const record: RecordedCall = { service, command: name, input: copy(input), iam: [], at: this.now };
     this.calls.push(record);
 
-    const fault = this.matchFault(service, name);
+    const fault = this.matchFault(service, name, input);
     if (fault?.spec.latencyMs) await new Promise((resolve) => setTimeout(resolve, fault.spec.latencyMs));
     if (fault?.spec.error !== undefined) {
       record.faulted = true;
@@ -880,11 +885,12 @@ export class FakeFleet extends FleetState {
     }
   }
 
-  private matchFault(service: FleetService, command: string): ActiveFault | undefined {
+  private matchFault(service: FleetService, command: string, input: unknown): ActiveFault | undefined {
     let chosen: ActiveFault | undefined;
     for (const f of this.faults) {
       if (f.spec.service && f.spec.service !== service) continue;
       if (f.command && f.command !== command) continue;
+      if (f.spec.when && !f.spec.when(input)) continue;
       f.seen += 1;
       const first = f.spec.onCall ?? 1;
       const times = f.spec.times ?? (f.spec.onCall !== undefined ? 1 : Infinity);

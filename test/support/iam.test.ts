@@ -306,6 +306,16 @@ describe('intrinsics', () => {
     expect(() => resolver.resolve({ 'Fn::Sub': '${Name}' }, 'here')).toThrow(/Ref: Name is neither a resource nor a parameter of the template \(at here/);
   });
 
+  test('resolves a REST API to a generated API id, as in an execute-api ARN', () => {
+    const resolver = new IntrinsicResolver({ Resources: { Api: { Type: 'AWS::ApiGateway::RestApi' } } });
+
+    const apiId = resolver.resolve({ Ref: 'Api' }, 't');
+    expect(apiId).toMatch(/^[a-z0-9]{10}$/);
+    expect(resolver.resolve({ 'Fn::GetAtt': ['Api', 'RestApiId'] }, 't')).toBe(apiId);
+    expect(resolver.resolve({ 'Fn::Join': ['', ['arn:aws:execute-api:us-east-1:123456789012:', { Ref: 'Api' }, '/v1/GET/*']] }, 't'))
+      .toBe(`arn:aws:execute-api:us-east-1:123456789012:${apiId}/v1/GET/*`);
+  });
+
   test('resolves Fn::Sub variables, Fn::Select of Fn::Split, and drops AWS::NoValue', () => {
     const resolver = new IntrinsicResolver({ Resources: { Queue: { Type: 'AWS::SQS::Queue' } } });
 

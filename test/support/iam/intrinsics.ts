@@ -259,6 +259,11 @@ const MODELS: Record<string, ResourceModel> = {
     ref: (c) => c.name,
     attrs: { Arn: (c) => arn(c, 'cloudwatch', `alarm:${c.name}`) },
   },
+  'AWS::ApiGateway::RestApi': {
+    // The API id is generated: ten lower-case letters and digits.
+    ref: (c) => fakeHex(c.logicalId, 10),
+    attrs: { RestApiId: (c) => fakeHex(c.logicalId, 10), RootResourceId: (c) => fakeHex(`${c.logicalId}/`, 10) },
+  },
   'AWS::Scheduler::Schedule': {
     nameProps: ['Name'],
     ref: (c) => c.name,
