@@ -9,6 +9,9 @@ import type {
   ContainerInstanceState,
   Ec2InstanceState,
   IamRequest,
+  LaunchConfigurationState,
+  LaunchTemplateState,
+  LaunchTemplateVersionState,
   ServiceState,
   TaskBehavior,
   TaskDefinitionState,
@@ -85,6 +88,10 @@ export class FleetState {
   public readonly tasks = new Map<string, TaskState>();
   /** RunTask behaviours by task definition family (`*` = any family). */
   public readonly taskBehaviors = new Map<string, TaskBehavior>();
+  /** EC2 launch templates by id. */
+  public readonly launchTemplates = new Map<string, LaunchTemplateState>();
+  /** Auto Scaling launch configurations by name. */
+  public readonly launchConfigurations = new Map<string, LaunchConfigurationState>();
 
   private readonly seed: string;
   private counter = 0;
@@ -208,6 +215,25 @@ export class FleetState {
       if (member) return { group, member };
     }
     return undefined;
+  }
+
+  /** A launch template by id or name. */
+  public findLaunchTemplate(ref: { id?: string; name?: string }): LaunchTemplateState | undefined {
+    if (ref.id !== undefined) return this.launchTemplates.get(ref.id);
+    return [...this.launchTemplates.values()].find((t) => t.name === ref.name);
+  }
+
+  /** The version `$Latest`, `$Default` or `<number>` of a launch template, or undefined. */
+  public launchTemplateVersion(template: LaunchTemplateState, spec: string): LaunchTemplateVersionState | undefined {
+    const number = spec === '$Latest' ? template.versions.length : spec === '$Default' ? template.defaultVersion : Number(spec);
+    return template.versions.find((v) => v.versionNumber === number);
+  }
+
+  /** The AMI a group launches now: from its launch template version or its launch configuration. */
+  public groupImageId(group: AutoScalingGroupState): string | undefined {
+    if (group.launchConfigurationName !== undefined) return this.launchConfigurations.get(group.launchConfigurationName)?.imageId;
+    const template = group.launchTemplateId ? this.launchTemplates.get(group.launchTemplateId) : undefined;
+    return template ? this.launchTemplateVersion(template, group.launchTemplateVersion ?? '$Latest')?.imageId : undefined;
   }
 
   /** The latest ACTIVE task definition for `family`, `family:revision` or an ARN. */
