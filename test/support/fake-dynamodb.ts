@@ -18,13 +18,21 @@
  * `LastEvaluatedKey`), UpdateItem (`ADD failures :one SET ...` and `SET failures = :one, ...` with their
  * condition expressions and `ReturnValues: UPDATED_NEW`), BatchWriteItem (DeleteRequests, at most 25).
  * TTL deletion is not modelled: an expired item stays until deleted (the store skips it, as it must).
+ *
+ * For tables of other shapes (`keySchema`, e.g. the agent updater's state table keyed by `cluster` alone):
+ * PutItem (with a ConditionExpression of `attribute_exists` / `attribute_not_exists` / comparisons with a value,
+ * joined by AND or OR), BatchGetItem (at most 100 keys, `Responses` and `UnprocessedKeys`) and PutRequests in
+ * BatchWriteItem. `returnUnprocessed(n)` makes the next batch calls leave `n` requests unprocessed, as DynamoDB
+ * does under load.
  */
 import {
   AttributeValue,
+  BatchGetItemCommandInput,
   BatchWriteItemCommandInput,
   ConditionalCheckFailedException,
   DynamoDBClient,
   InternalServerError,
+  PutItemCommandInput,
   QueryCommandInput,
   ResourceNotFoundException,
   UpdateItemCommandInput,
@@ -34,7 +42,7 @@ import { AwsStub, mockClient } from 'aws-sdk-client-mock';
 type Item = Record<string, AttributeValue>;
 
 /** The commands the fake answers. */
-export type FakeDynamoDbCommand = 'Query' | 'UpdateItem' | 'BatchWriteItem';
+export type FakeDynamoDbCommand = 'Query' | 'UpdateItem' | 'BatchWriteItem' | 'PutItem' | 'BatchGetItem';
 
 /** One recorded call. */
 export interface FakeDynamoDbCall {
@@ -49,6 +57,11 @@ export interface FakeDynamoDbOptions {
   readonly tableName?: string;
   /** ARN used for `iamRequests()`. @default arn:aws:dynamodb:us-east-1:123456789012:table/<tableName> */
   readonly tableArn?: string;
+  /**
+   * The table's key: its partition key and, if it has one, its sort key (both strings).
+   * @default { partitionKey: 'cluster', sortKey: 'instance' } (the agent monitor's failure table)
+   */
+  readonly keySchema?: { readonly partitionKey: string; readonly sortKey?: string };
 }
 
 /** Options of {@link FakeDynamoDb.startOutage}. */
@@ -77,11 +90,34 @@ export class FakeDynamoDb {
   /** The aws-sdk-client-mock stub while installed. */
   public mock?: AwsStub<any, any, any>;
 
+  /** The table's key attributes. */
+  public readonly keySchema: { readonly partitionKey: string; readonly sortKey?: string };
+
   private outage?: DynamoDbOutage;
+  private unprocessed = 0;
 
   constructor(options: FakeDynamoDbOptions = {}) {
     this.tableName = options.tableName ?? 'ecs-agent-monitor-failures';
     this.tableArn = options.tableArn ?? `arn:aws:dynamodb:us-east-1:123456789012:table/${this.tableName}`;
+    this.keySchema = options.keySchema ?? { partitionKey: 'cluster', sortKey: 'instance' };
+  }
+
+  /** The item with this partition (and sort) key value, or undefined. */
+  public item(partitionKey: string, sortKey?: string): Item | undefined {
+    return this.items.get(this.storageKey({
+      [this.keySchema.partitionKey]: { S: partitionKey },
+      ...(this.keySchema.sortKey ? { [this.keySchema.sortKey]: { S: sortKey ?? '' } } : {}),
+    }));
+  }
+
+  /** Store an item as it is (Prepare); its key attributes must be strings. */
+  public putItem(item: Item): void {
+    this.items.set(this.storageKey(item), structuredClone(item));
+  }
+
+  /** The next BatchGetItem and BatchWriteItem calls leave `count` requests in all unprocessed (the last ones of each call). */
+  public returnUnprocessed(count: number): void {
+    this.unprocessed = count;
   }
 
   /** Make every `DynamoDBClient` answer from this table. */
@@ -172,6 +208,8 @@ export class FakeDynamoDb {
       case 'Query': return this.query(input);
       case 'UpdateItem': return this.updateItem(input);
       case 'BatchWriteItem': return this.batchWriteItem(input);
+      case 'PutItem': return this.putItemCommand(input);
+      case 'BatchGetItem': return this.batchGetItem(input);
       default: throw new Error(`FakeDynamoDb does not model ${name}`);
     }
   }
@@ -261,13 +299,115 @@ export class FakeDynamoDb {
     if (requests.length < 1 || requests.length > 25) {
       throw new Error(`FakeDynamoDb: BatchWriteItem takes 1 to 25 requests, got ${requests.length}`);
     }
-    for (const request of requests) {
-      const k = request.DeleteRequest?.Key;
-      if (!k || Object.keys(k).sort().join(',') !== 'cluster,instance') {
-        throw new Error(`FakeDynamoDb: only DeleteRequests keyed by {cluster, instance} are modelled, got ${JSON.stringify(request)}`);
+    const { done, left } = this.splitUnprocessed(requests);
+    for (const request of done) {
+      if (request.DeleteRequest?.Key && this.isKey(request.DeleteRequest.Key)) {
+        this.items.delete(this.storageKey(request.DeleteRequest.Key));
+      } else if (request.PutRequest?.Item && this.hasKey(request.PutRequest.Item)) {
+        this.items.set(this.storageKey(request.PutRequest.Item), request.PutRequest.Item);
+      } else {
+        throw new Error(`FakeDynamoDb: only DeleteRequests and PutRequests keyed by ${this.keyNames()} are modelled, got ${JSON.stringify(request)}`);
       }
-      this.items.delete(k.cluster.S! + KEY_SEPARATOR + k.instance.S!);
     }
-    return { UnprocessedItems: {} };
+    return { UnprocessedItems: left.length > 0 ? { [tables[0]]: left } : {} };
   }
+
+  private putItemCommand(input: PutItemCommandInput): object {
+    this.requireTable(input.TableName);
+    const item = input.Item ?? {};
+    if (!this.hasKey(item)) throw new Error(`FakeDynamoDb: PutItem needs the key ${this.keyNames()} as strings, got ${JSON.stringify(item)}`);
+    if (input.ReturnValues !== undefined && input.ReturnValues !== 'NONE') {
+      throw new Error(`FakeDynamoDb: PutItem ReturnValues ${input.ReturnValues} is not modelled`);
+    }
+    const existing = this.items.get(this.storageKey(item));
+    if (input.ConditionExpression !== undefined
+      && !evaluateCondition(input.ConditionExpression, existing, input.ExpressionAttributeNames ?? {}, input.ExpressionAttributeValues ?? {})) {
+      throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: metadata(400) });
+    }
+    this.items.set(this.storageKey(item), item);
+    return {};
+  }
+
+  private batchGetItem(input: BatchGetItemCommandInput): object {
+    const tables = Object.keys(input.RequestItems ?? {});
+    if (tables.length !== 1) throw new Error(`FakeDynamoDb: BatchGetItem from one table expected, got ${tables}`);
+    this.requireTable(tables[0]);
+    const request = input.RequestItems![tables[0]];
+    const keys = request.Keys ?? [];
+    if (keys.length < 1 || keys.length > 100) throw new Error(`FakeDynamoDb: BatchGetItem takes 1 to 100 keys, got ${keys.length}`);
+    const distinctKeys = new Set(keys.map((k) => JSON.stringify(k)));
+    if (distinctKeys.size !== keys.length) {
+      // What DynamoDB answers for a repeated key.
+      throw new Error('FakeDynamoDb: ValidationException: Provided list of item keys contains duplicates');
+    }
+    for (const key of keys) if (!this.isKey(key)) throw new Error(`FakeDynamoDb: BatchGetItem key must be ${this.keyNames()}, got ${JSON.stringify(key)}`);
+    if (request.AttributesToGet !== undefined || request.ProjectionExpression !== undefined) {
+      throw new Error('FakeDynamoDb: BatchGetItem projections are not modelled');
+    }
+    const { done, left } = this.splitUnprocessed(keys);
+    const found = done.map((key) => this.items.get(this.storageKey(key))).filter((item): item is Item => item !== undefined);
+    return {
+      Responses: { [tables[0]]: found.map((item) => structuredClone(item)) },
+      UnprocessedKeys: left.length > 0 ? { [tables[0]]: { ...request, Keys: left } } : {},
+    };
+  }
+
+  /** Splits a batch into what is done now and what is left unprocessed (see `returnUnprocessed`). */
+  private splitUnprocessed<T>(requests: T[]): { done: T[]; left: T[] } {
+    const count = Math.min(this.unprocessed, requests.length - 1);
+    if (count <= 0) return { done: requests, left: [] };
+    this.unprocessed -= count;
+    return { done: requests.slice(0, requests.length - count), left: requests.slice(requests.length - count) };
+  }
+
+  private keyNames(): string {
+    return `{${[this.keySchema.partitionKey, this.keySchema.sortKey].filter(Boolean).join(', ')}}`;
+  }
+
+  /** True when `key` has exactly the key attributes, as strings. */
+  private isKey(key: Record<string, AttributeValue>): boolean {
+    const names = [this.keySchema.partitionKey, this.keySchema.sortKey].filter((n): n is string => !!n).sort();
+    return Object.keys(key).sort().join(',') === names.join(',') && this.hasKey(key);
+  }
+
+  /** True when `item` has every key attribute as a string. */
+  private hasKey(item: Record<string, AttributeValue>): boolean {
+    return [this.keySchema.partitionKey, this.keySchema.sortKey].every((n) => !n || typeof item[n]?.S === 'string');
+  }
+
+  private storageKey(item: Record<string, AttributeValue>): string {
+    const sortKey = this.keySchema.sortKey;
+    return item[this.keySchema.partitionKey].S! + (sortKey ? KEY_SEPARATOR + item[sortKey].S! : '');
+  }
+}
+
+/**
+ * Evaluates a condition expression of `attribute_exists(a)`, `attribute_not_exists(a)` and `a <op> :v` (op one of
+ * = <> < <= > >=, on numbers or strings), joined by AND or OR (AND binds tighter; no parentheses), against an item.
+ */
+function evaluateCondition(
+  expression: string, item: Item | undefined, names: Record<string, string>, values: Record<string, AttributeValue>,
+): boolean {
+  const name = (token: string) => names[token] ?? token;
+  const term = (text: string): boolean => {
+    const exists = /^attribute_(not_)?exists\(\s*(#?\w+)\s*\)$/.exec(text);
+    if (exists) return (item?.[name(exists[2])] !== undefined) === !exists[1];
+    const comparison = /^(#?\w+)\s*(=|<>|<=|>=|<|>)\s*(:\w+)$/.exec(text);
+    if (!comparison) throw new Error(`FakeDynamoDb: condition term not modelled: ${text}`);
+    const left = item?.[name(comparison[1])];
+    const right = values[comparison[3]];
+    if (right === undefined) throw new Error(`FakeDynamoDb: no value for ${comparison[3]}`);
+    if (left === undefined) return false;
+    const [a, b] = left.N !== undefined && right.N !== undefined ? [Number(left.N), Number(right.N)] : [left.S, right.S];
+    if (a === undefined || b === undefined) return false;
+    switch (comparison[2]) {
+      case '=': return a === b;
+      case '<>': return a !== b;
+      case '<': return a < b;
+      case '<=': return a <= b;
+      case '>': return a > b;
+      default: return a >= b;
+    }
+  };
+  return expression.split(/\s+OR\s+/).some((any) => any.split(/\s+AND\s+/).every((all) => term(all.trim())));
 }
