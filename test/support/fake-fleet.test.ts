@@ -269,6 +269,15 @@ describe('UpdateContainerAgent', () => {
     }
   });
 
+  test('answers NoUpdateAvailableException for an agent older than oldestUpdatableAgentVersion (no update path)', async () => {
+    fleet.oldestUpdatableAgentVersion = '1.50.0';
+    const ancient = fleet.addContainerInstance('prod', { agentVersion: '1.20.0' });
+    const old = fleet.addContainerInstance('prod', { agentVersion: '1.50.0' });
+    expect(await rejection(ecs.send(new UpdateContainerAgentCommand({ cluster: 'prod', containerInstance: ancient.arn }))))
+      .toBeInstanceOf(NoUpdateAvailableException);
+    await expect(ecs.send(new UpdateContainerAgentCommand({ cluster: 'prod', containerInstance: old.arn }))).resolves.toBeDefined();
+  });
+
   test('steps updates on describe when autoProgressAgentUpdates is set', async () => {
     fleet.autoProgressAgentUpdates = true;
     const ci = fleet.addContainerInstance('prod', { agentVersion: '1.80.0' });

@@ -393,6 +393,9 @@ function updateContainerAgent(state: FleetState, input: any, ctx: CallContext) {
   if (compareVersions(ci.versionInfo.agentVersion, state.latestAgentVersion) >= 0) {
     throw ecsErrors.noUpdateAvailable();
   }
+  if (state.oldestUpdatableAgentVersion !== undefined && compareVersions(ci.versionInfo.agentVersion, state.oldestUpdatableAgentVersion) < 0) {
+    throw ecsErrors.noUpdateAvailable();
+  }
   ci.agentUpdateStatus = 'PENDING';
   ci.version += 1;
   return { containerInstance: toContainerInstance(ci) };

@@ -39,6 +39,12 @@ export interface FakeFleetOptions {
   readonly seed?: string;
   /** Step agent updates one state on every DescribeContainerInstances that includes the instance. @default false */
   readonly autoProgressAgentUpdates?: boolean;
+  /**
+   * Agents older than this have no update path: UpdateContainerAgent answers NoUpdateAvailableException, as the
+   * API Reference says it does for an agent "so old that there is no update path to the current version".
+   * @default - every agent with version information can be updated
+   */
+  readonly oldestUpdatableAgentVersion?: string;
 }
 
 /** Context a command handler uses to record what IAM evaluates. */
@@ -71,6 +77,8 @@ export class FleetState {
   public latestAgentVersion: string;
   /** Whether DescribeContainerInstances steps pending agent updates. */
   public autoProgressAgentUpdates: boolean;
+  /** Agents older than this have no update path (NoUpdateAvailableException). */
+  public oldestUpdatableAgentVersion?: string;
 
   /** Clusters by name. */
   public readonly clusters = new Map<string, ClusterState>();
@@ -104,6 +112,7 @@ export class FleetState {
     this.accountId = options.accountId ?? '123456789012';
     this.latestAgentVersion = options.latestAgentVersion ?? '1.95.0';
     this.autoProgressAgentUpdates = options.autoProgressAgentUpdates ?? false;
+    this.oldestUpdatableAgentVersion = options.oldestUpdatableAgentVersion;
     this.seed = options.seed ?? 'fake-fleet';
     if (typeof options.now === 'function') {
       this.clockFn = options.now;
