@@ -8,7 +8,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { Construct } from 'constructs';
-import { EcsAgentMonitor } from '../../src';
+import { EcsAgentMonitor, EcsAgentUpdater } from '../../src';
 import { HANDLER_BUNDLES, HandlerBundle } from '../../src/common/handler-function';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -17,6 +17,9 @@ const ROOT = path.join(__dirname, '..', '..');
 const CONSTRUCTS: Record<HandlerBundle, (scope: Construct) => void> = {
   'ecs-agent-monitor': (scope) => new EcsAgentMonitor(scope, 'Monitor', {
     clusters: [ecs.Cluster.fromClusterArn(scope, 'Cluster', 'arn:aws:ecs:us-east-1:123456789012:cluster/prod')],
+  }),
+  'ecs-agent-updater': (scope) => new EcsAgentUpdater(scope, 'Updater', {
+    clusters: [ecs.Cluster.fromClusterArn(scope, 'UpdaterCluster', 'arn:aws:ecs:us-east-1:123456789012:cluster/prod')],
   }),
 };
 
