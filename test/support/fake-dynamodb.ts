@@ -354,7 +354,7 @@ export class FakeDynamoDb {
 
   /** Splits a batch into what is done now and what is left unprocessed (see `returnUnprocessed`). */
   private splitUnprocessed<T>(requests: T[]): { done: T[]; left: T[] } {
-    const count = Math.min(this.unprocessed, requests.length - 1);
+    const count = Math.min(this.unprocessed, requests.length);
     if (count <= 0) return { done: requests, left: [] };
     this.unprocessed -= count;
     return { done: requests.slice(0, requests.length - count), left: requests.slice(requests.length - count) };
