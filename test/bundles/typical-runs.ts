@@ -9,6 +9,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { EcsAgentMonitor } from '../../src';
 import type { HandlerBundle } from '../../src/common/handler-function';
+import { AGENT_UPDATER_TYPICAL_RUN } from '../ecs-agent-updater/typical-run';
 import type { AwsStandin } from '../support/aws-standin';
 import { synthesizedEnvironment } from '../support/synthesized-environment';
 
@@ -70,6 +71,7 @@ export const TYPICAL_RUNS: readonly TypicalRun[] = [
       '@aws-sdk/client-elasticache', '@aws-sdk/client-secrets-manager', '@aws-sdk/client-ssm', '@aws-sdk/client-sns', 'ioredis',
     ],
   },
+  AGENT_UPDATER_TYPICAL_RUN,
 ];
 
 /**
