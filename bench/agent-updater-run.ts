@@ -47,7 +47,6 @@ async function main(): Promise<void> {
     'ecs:ListContainerInstances': pages,
     'ecs:DescribeContainerInstances': pages,
     'ecs:UpdateContainerAgent': clusters.length + 1,
-    'dynamodb:PutItem': 1,
     'dynamodb:BatchGetItem': Math.ceil(clusters.length / 100),
     'dynamodb:BatchWriteItem': Math.ceil(clusters.length / 25),
   };

@@ -3,10 +3,10 @@
  * alone, and asks ECS to update container agents one healthy cluster at a time, never more than
  * MAX_CONCURRENT_UPDATES in flight per cluster. Reports per cluster only what changed.
  *
- * A run: (1) claim the scheduled event (a late or duplicate delivery stops here), (2) find the clusters and their
- * tags, (3) load what earlier runs remembered, (4) read every cluster's instances, (5) update, cluster by cluster,
- * sharing what ECS answered about each agent version, (6) with REPORT_AMI_DRIFT, compare AMIs with the groups'
- * launch templates, (7) log, publish metrics, notify, and remember.
+ * A run: (1) read the last scheduled event run (a late or duplicate delivery stops here) and what earlier runs
+ * remembered, (2) find the clusters and their tags, (3) read every cluster's instances, (4) update, cluster by
+ * cluster, sharing what ECS answered about each agent version, (5) with REPORT_AMI_DRIFT, compare AMIs with the
+ * groups' launch templates, (6) log, publish metrics, notify, and remember (with this event as the last one run).
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
@@ -119,25 +119,25 @@ export const handler = lambdaHandler({
   run: async (event: ScheduleEvent | undefined, invocation: Invocation<Config>): Promise<RunResult> => {
     const config = invocation.config;
     const { settings } = config;
-    const now = new Date();
-    const nowSeconds = Math.floor(now.getTime() / 1000);
+    const nowSeconds = Math.floor(Date.now() / 1000);
 
-    // 1. At most one run per scheduled event, and never one for an event older than the last one run.
-    const scheduled = event?.['detail-type'] === 'Scheduled Event' && typeof event.id === 'string' && typeof event.time === 'string'
-      && !Number.isNaN(Date.parse(event.time));
-    if (scheduled && !(await config.state.claimRun(event.id!, new Date(event.time!), nowSeconds))) {
-      logger.warn('a run already started for this scheduled event or a later one (a duplicate or late delivery); doing nothing',
-        { eventId: event.id, eventTime: event.time });
+    // 1. At most one run per scheduled event, and none for an event older than the last one run (what was remembered
+    //    about the configured clusters comes in the same read).
+    const eventTime = scheduled(event) ? Date.parse(event!.time!) : undefined;
+    const loaded = await config.state.load(config.clusters, nowSeconds, true);
+    if (eventTime !== undefined && loaded.lastRun && loaded.lastRun.eventTime >= eventTime) {
+      logger.warn('a run was already made for this scheduled event or a later one (a duplicate or late delivery); doing nothing',
+        { eventId: event!.id, eventTime: event!.time, lastRun: { eventId: loaded.lastRun.eventId, eventTime: new Date(loaded.lastRun.eventTime).toISOString() } });
       invocation.metrics().addMetric('DuplicateDeliveries', MetricUnit.Count, 1);
       return { skipped: 'duplicate or late delivery of a scheduled event', dryRun: settings.dryRun, clusters: [] };
     }
-    if (!scheduled) logger.info('not a scheduled event (a manual run): running without the duplicate delivery check');
+    if (eventTime === undefined) logger.info('not a scheduled event (a manual run): running without the duplicate delivery check');
 
-    // 2. The clusters, their status and tags. 3. What earlier runs remembered about them.
+    // 2. The clusters, their status and tags; 3. what earlier runs remembered about them.
     const clusters = await clustersToCheck(config);
-    const stored = await config.state.load(clusters.map((c) => c.name), nowSeconds);
+    const stored = config.clusters.length > 0 ? loaded.clusters : (await config.state.load(clusters.map((c) => c.name), nowSeconds)).clusters;
 
-    // 4. Read every cluster that is not left alone.
+    // 3. Read every cluster that is not left alone.
     const reads = await settleWithConcurrency(clusters, CLUSTER_CONCURRENCY, async (c) => (c.leftAlone || c.error ? [] : readInstances(c.name)));
     const runs: ClusterRun[] = [];
     const instancesOf = new Map<string, InstanceState[]>();
@@ -149,7 +149,7 @@ export const handler = lambdaHandler({
       else instancesOf.set(c.name, read.value);
     });
 
-    // 5. Update, one cluster after another, sharing what ECS said about each version.
+    // 4. Update, one cluster after another, sharing what ECS said about each version.
     const supported = [...instancesOf.values()].flat().filter((i) => i.status === 'ACTIVE' && !unsupportedPlatform(i));
     const newestSeen = newestVersion(supported);
     const verdicts: Verdicts = new Map();
@@ -162,17 +162,18 @@ export const handler = lambdaHandler({
     // The summaries use every verdict of the run, so a version answered in a later cluster counts in earlier ones.
     for (const run of rolled) runs.push({ ...run, summary: summarize(run.assessment!, run.roll, verdicts, newestSeen) });
 
-    // 6. AMI drift, after the updates: a failure here holds no update back.
+    // 5. AMI drift, after the updates: a failure here holds no update back.
     if (config.reportAmiDrift) await addDrift(runs, rolled);
 
-    // 7. Report, remember.
+    // 6. Report, remember.
     const ordered = clusters.map((c) => runs.find((r) => r.cluster === c.name)!);
     const outcomes = await settleWithConcurrency(ordered, CLUSTER_CONCURRENCY,
       (run) => report(run, stored.get(run.cluster)!, config, invocation, nowSeconds));
     const toSave = outcomes.map((o, i) => (o.status === 'fulfilled'
       ? o.value.remember
       : { cluster: ordered[i].cluster, conditions: stored.get(ordered[i].cluster)!.conditions }));
-    const written = await config.state.save(toSave, stored, nowSeconds);
+    const lastRun = eventTime !== undefined ? { eventId: event!.id!, eventTime } : undefined;
+    const written = await config.state.save(toSave, stored, nowSeconds, lastRun);
     publishFleetMetrics(ordered, invocation);
     logger.debug('state saved', { clusters: written });
 
@@ -182,6 +183,12 @@ export const handler = lambdaHandler({
     };
   },
 });
+
+/** Whether the event is a scheduled event that can be told from a duplicate: it has an id and a time. */
+function scheduled(event: ScheduleEvent | undefined): boolean {
+  return event?.['detail-type'] === 'Scheduled Event' && typeof event.id === 'string' && typeof event.time === 'string'
+    && !Number.isNaN(Date.parse(event.time));
+}
 
 interface ClusterToCheck {
   readonly name: string;

@@ -2,25 +2,25 @@
  * The updater's small DynamoDB table (partition key `cluster`, TTL on `expiresAt`):
  * - one item per cluster with its conditions (see report.ts): what was reported, and what ECS told earlier runs
  *   about its instances;
- * - the item `$run` (a name no cluster can have) with the time of the last scheduled event a run started for,
- *   so a late or duplicate delivery of an EventBridge event does not run again.
+ * - the item `$run` (a name no cluster can have) with the time of the last scheduled event run, so a late or
+ *   duplicate delivery of an EventBridge event does not run again. Runs never overlap (the function's reserved
+ *   concurrency is 1), so reading it first and writing it last is enough: a delivery that waited for a run to end
+ *   reads what that run wrote.
  *
- * Calls: PutItem (the claim, conditional), BatchGetItem (100 clusters a call) and BatchWriteItem (25 a call, only
- * for clusters whose conditions changed or whose item is half way to expiring).
+ * Calls: BatchGetItem (the `$run` item and 100 clusters a call) and BatchWriteItem (25 items a call: the `$run`
+ * item, and the clusters whose conditions changed or whose item is half way to expiring).
  */
 import {
   AttributeValue,
   BatchGetItemCommand,
   BatchWriteItemCommand,
-  ConditionalCheckFailedException,
   DynamoDBClient,
-  PutItemCommand,
   WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import type { Conditions } from './core';
 import { chunk } from '../common/aws';
 
-/** The claim item's key: `$` is not allowed in a cluster name. */
+/** The key of the last scheduled event's item: `$` is not allowed in a cluster name. */
 export const RUN_ITEM = '$run';
 
 const BATCH_GET_MAX = 100;
@@ -33,6 +33,19 @@ export interface StoredCluster {
   readonly expiresAt?: number;
 }
 
+/** The last scheduled event a run was made for. */
+export interface LastRun {
+  readonly eventId: string;
+  /** Epoch milliseconds of the event's `time`. */
+  readonly eventTime: number;
+}
+
+export interface Loaded {
+  /** With `includeRun`: the last scheduled event run, if any. */
+  readonly lastRun?: LastRun;
+  readonly clusters: Map<string, StoredCluster>;
+}
+
 export class StateTable {
   constructor(
     private readonly client: DynamoDBClient,
@@ -42,40 +55,24 @@ export class StateTable {
   ) {}
 
   /**
-   * Claims the run of the scheduled event at `eventTime`: true, unless a run already started for this event or a
-   * later one (a duplicate or late delivery), then false.
+   * The stored conditions of each cluster (empty for a cluster without an item, or with an expired one), and with
+   * `includeRun` the last scheduled event run.
    */
-  public async claimRun(eventId: string, eventTime: Date, nowSeconds: number): Promise<boolean> {
-    try {
-      await this.client.send(new PutItemCommand({
-        TableName: this.tableName,
-        Item: {
-          cluster: { S: RUN_ITEM },
-          lastEventTime: { N: String(eventTime.getTime()) },
-          lastEventId: { S: eventId },
-          startedAt: { S: new Date(nowSeconds * 1000).toISOString() },
-          expiresAt: { N: String(nowSeconds + this.ttlSeconds) },
-        },
-        ConditionExpression: 'attribute_not_exists(#time) OR #time < :time',
-        ExpressionAttributeNames: { '#time': 'lastEventTime' },
-        ExpressionAttributeValues: { ':time': { N: String(eventTime.getTime()) } },
-      }));
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
-  }
-
-  /** The stored conditions of each cluster (empty for a cluster without an item, or with an expired one). */
-  public async load(clusters: readonly string[], nowSeconds: number): Promise<Map<string, StoredCluster>> {
+  public async load(clusters: readonly string[], nowSeconds: number, includeRun = false): Promise<Loaded> {
     const stored = new Map<string, StoredCluster>(clusters.map((c) => [c, { conditions: {} }]));
-    for (const batch of chunk([...new Set(clusters)], BATCH_GET_MAX)) {
+    let lastRun: LastRun | undefined;
+    const names = [...(includeRun ? [RUN_ITEM] : []), ...new Set(clusters)];
+    for (const batch of chunk(names, BATCH_GET_MAX)) {
       let keys: Array<Record<string, AttributeValue>> = batch.map((cluster) => ({ cluster: { S: cluster } }));
       for (let attempt = 1; keys.length > 0; attempt++) {
         const out = await this.client.send(new BatchGetItemCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }));
         for (const item of out.Responses?.[this.tableName] ?? []) {
           const cluster = item.cluster?.S;
+          if (cluster === RUN_ITEM) {
+            const eventTime = Number(item.lastEventTime?.N);
+            if (Number.isFinite(eventTime)) lastRun = { eventId: item.lastEventId?.S ?? '', eventTime };
+            continue;
+          }
           const expiresAt = item.expiresAt?.N === undefined ? undefined : Number(item.expiresAt.N);
           if (!cluster || (expiresAt !== undefined && expiresAt <= nowSeconds)) continue; // expired, not yet deleted by TTL
           stored.set(cluster, { conditions: parseConditions(item.conditions?.S), expiresAt });
@@ -84,34 +81,33 @@ export class StateTable {
         if (keys.length > 0) await this.backoff(attempt, `${keys.length} key(s) of BatchGetItem still unprocessed`);
       }
     }
-    return stored;
+    return { lastRun, clusters: stored };
   }
 
   /**
-   * Writes the clusters whose conditions changed, or whose item has used half its lifetime (so it never expires
-   * under a running updater). Returns the clusters written.
+   * Writes the last scheduled event run (when given), and the clusters whose conditions changed or whose item has
+   * used half its lifetime (so it never expires under a running updater). Returns the clusters written.
    */
   public async save(
     entries: ReadonlyArray<{ readonly cluster: string; readonly conditions: Conditions }>,
     previous: ReadonlyMap<string, StoredCluster>,
     nowSeconds: number,
+    lastRun?: LastRun,
   ): Promise<string[]> {
     const due = entries.filter(({ cluster, conditions }) => {
       const before = previous.get(cluster);
       const stale = before?.expiresAt === undefined || before.expiresAt - nowSeconds < this.ttlSeconds / 2;
       return stale || !sameConditions(before.conditions, conditions);
     });
-    for (const batch of chunk(due, BATCH_WRITE_MAX)) {
-      let requests: WriteRequest[] = batch.map(({ cluster, conditions }) => ({
-        PutRequest: {
-          Item: {
-            cluster: { S: cluster },
-            conditions: { S: JSON.stringify(conditions) },
-            updatedAt: { S: new Date(nowSeconds * 1000).toISOString() },
-            expiresAt: { N: String(nowSeconds + this.ttlSeconds) },
-          },
-        },
-      }));
+    const written = { updatedAt: { S: new Date(nowSeconds * 1000).toISOString() }, expiresAt: { N: String(nowSeconds + this.ttlSeconds) } };
+    const items: Array<Record<string, AttributeValue>> = due.map(({ cluster, conditions }) => ({
+      cluster: { S: cluster }, conditions: { S: JSON.stringify(conditions) }, ...written,
+    }));
+    if (lastRun) {
+      items.unshift({ cluster: { S: RUN_ITEM }, lastEventId: { S: lastRun.eventId }, lastEventTime: { N: String(lastRun.eventTime) }, ...written });
+    }
+    for (const batch of chunk(items, BATCH_WRITE_MAX)) {
+      let requests: WriteRequest[] = batch.map((Item) => ({ PutRequest: { Item } }));
       for (let attempt = 1; requests.length > 0; attempt++) {
         const out = await this.client.send(new BatchWriteItemCommand({ RequestItems: { [this.tableName]: requests } }));
         requests = out.UnprocessedItems?.[this.tableName] ?? [];

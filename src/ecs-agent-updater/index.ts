@@ -144,6 +144,7 @@ const SERVICE_NAME = 'ecs-agent-updater' satisfies HandlerBundle;
  * function's reserved concurrency is 1, a scheduled event is neither retried nor kept waiting, and a late or
  * duplicate delivery of one is recognised and does nothing.
  *
+ * @exampleMetadata fixture=updater
  * @example
  * declare const cluster: ecs.ICluster;
  * declare const slackSecret: secretsmanager.ISecret;
@@ -218,8 +219,8 @@ export class EcsAgentUpdater extends Construct implements iam.IGrantable {
     this.handler = fn;
     this.grantPrincipal = fn.grantPrincipal;
 
-    // The three calls the state table sees: claim a run (PutItem), load (BatchGetItem), remember (BatchWriteItem).
-    table.grant(fn, 'dynamodb:PutItem', 'dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem');
+    // The two calls the state table sees: load what was remembered (BatchGetItem), remember (BatchWriteItem).
+    table.grant(fn, 'dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem');
     if (props.encryptionKey) grantKeyThroughService(fn, props.encryptionKey, 'dynamodb', this);
     this.grantFleetAccess(fn, props, dryRun);
 

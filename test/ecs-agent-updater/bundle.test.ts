@@ -1,7 +1,7 @@
 /**
  * The shipped EcsAgentUpdater bundle, run in fresh Node.js 24 processes against a stand-in for AWS with the
  * environment the construct synthesizes: the real SDK clients as bundled parse ECS's answers (NoUpdateAvailable,
- * throttling, a conditional check), retry throttling, and load the SNS, Auto Scaling and EC2 code only when a run
+ * throttling), retry throttling, and load the SNS, Auto Scaling and EC2 code only when a run
  * needs it.
  */
 import * as path from 'path';
@@ -60,9 +60,9 @@ test('an update requested and reported loads the SNS client on first use, and no
   expect(run.result.clusters[0]).toMatchObject({ cluster: 'prod', requested: [first], errors: [] });
   expect(standin.callsTo('sns', 'Publish')[0].input).toMatchObject({ TopicArn: TOPIC_ARN, Subject: '[OK] Updating 1 ECS agent(s) in prod' });
   expect(clientsOf(run)).toEqual([...typical.clients, 'SNS'].sort());
-  expect(standin.callsTo('dynamodb', 'PutItem')[0].input).toMatchObject({
-    Item: { cluster: { S: '$run' }, lastEventId: { S: SCHEDULED_EVENT.id }, lastEventTime: { N: String(Date.parse(SCHEDULED_EVENT.time)) } },
-    ConditionExpression: 'attribute_not_exists(#time) OR #time < :time',
+  const [table] = Object.keys(standin.callsTo('dynamodb', 'BatchWriteItem')[0].input.RequestItems);
+  expect(standin.callsTo('dynamodb', 'BatchWriteItem')[0].input.RequestItems[table][0]).toMatchObject({
+    PutRequest: { Item: { cluster: { S: '$run' }, lastEventId: { S: SCHEDULED_EVENT.id }, lastEventTime: { N: String(Date.parse(SCHEDULED_EVENT.time)) } } },
   });
 });
 
@@ -103,9 +103,16 @@ test('a ThrottlingException is retried by the bundled client; the update goes th
   expect(standin.callsTo('ecs', 'UpdateContainerAgent').map((c) => c.errorCode ?? 'ok')).toEqual(['ThrottlingException', 'ok']);
 });
 
-test('a duplicate delivery (the claim\'s ConditionalCheckFailedException) does nothing at all', async () => {
+test('a duplicate delivery (the last event run is this one) does nothing but read the state table', async () => {
   // Prepare
-  standin.on('dynamodb', 'PutItem', () => standin.error('ConditionalCheckFailedException', 'The conditional request failed'));
+  standin.on('dynamodb', 'BatchGetItem', (input: { RequestItems: Record<string, unknown> }) => ({
+    Responses: {
+      [Object.keys(input.RequestItems)[0]]: [{
+        cluster: { S: '$run' }, lastEventId: { S: SCHEDULED_EVENT.id }, lastEventTime: { N: String(Date.parse(SCHEDULED_EVENT.time)) },
+      }],
+    },
+    UnprocessedKeys: {},
+  }));
 
   // Act
   const run = await runBundle({ assetDir: ASSET, environment: environment(), event: SCHEDULED_EVENT, standin });
@@ -113,7 +120,7 @@ test('a duplicate delivery (the claim\'s ConditionalCheckFailedException) does n
   // Assess
   expect(run.error).toBeUndefined();
   expect(run.result).toEqual({ skipped: 'duplicate or late delivery of a scheduled event', dryRun: false, clusters: [] });
-  expect(calls()).toEqual(['dynamodb:PutItem']);
+  expect(calls()).toEqual(['dynamodb:BatchGetItem']);
 });
 
 test('reportAmiDrift loads the Auto Scaling and EC2 clients, and reports the instances whose AMI is not the group\'s', async () => {

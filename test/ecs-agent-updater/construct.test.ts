@@ -77,7 +77,7 @@ describe('EcsAgentUpdater', () => {
     template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 });
   });
 
-  test('creates an on-demand, encrypted state table with TTL and point-in-time recovery, and grants exactly the three calls it makes', () => {
+  test('creates an on-demand, encrypted state table with TTL and point-in-time recovery, and grants exactly the two calls it makes', () => {
     const { template, updater } = updaterTemplate();
 
     template.hasResourceProperties('AWS::DynamoDB::Table', {
@@ -89,7 +89,7 @@ describe('EcsAgentUpdater', () => {
     });
     template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Delete' });
     const table = statements(template).find((s) => JSON.stringify(s.Action).includes('dynamodb'));
-    expect([...table.Action].sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:PutItem']);
+    expect([...table.Action].sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem']);
     expect(updater.table).toBeDefined();
   });
 
@@ -109,7 +109,7 @@ describe('EcsAgentUpdater', () => {
     const { template, stack } = updaterTemplate((s) => ({ clusters: [s.cluster, s.other] }));
 
     expect(actions(template)).toEqual([
-      'dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:PutItem',
+      'dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem',
       'ecs:DescribeClusters', 'ecs:DescribeContainerInstances', 'ecs:ListContainerInstances', 'ecs:UpdateContainerAgent',
       'logs:CreateLogStream', 'logs:PutLogEvents',
     ]);

@@ -1,5 +1,5 @@
 /**
- * The updater's state table: the run claim, loading and saving conditions, against the in-memory table.
+ * The updater's state table: the last scheduled event run, loading and saving conditions, against the in-memory table.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { RUN_ITEM, StateTable, StoredCluster } from '../../lambda/ecs-agent-updater/state';
@@ -19,17 +19,17 @@ afterEach(() => {
   table.uninstall();
 });
 
-test('claims each scheduled event once, and never an event older than the last one claimed', async () => {
-  const t0 = new Date('2026-03-02T08:00:00Z');
-  const t1 = new Date('2026-03-02T09:00:00Z');
+test('remembers the last scheduled event run, read back with the clusters in one call', async () => {
+  const eventTime = Date.parse('2026-03-02T08:00:00Z');
 
-  const claims = [
-    await state.claimRun('a', t0, NOW), await state.claimRun('a', t0, NOW + 30), await state.claimRun('b', t1, NOW + 3600),
-    await state.claimRun('a', t0, NOW + 3700),
-  ];
+  await state.save([], new Map(), NOW, { eventId: 'a', eventTime });
+  const loaded = await state.load(['prod'], NOW + 60, true);
+  const withoutRun = await state.load(['prod'], NOW + 60);
 
-  expect(claims).toEqual([true, false, true, false]);
-  expect(table.item(RUN_ITEM)).toMatchObject({ lastEventId: { S: 'b' }, lastEventTime: { N: String(t1.getTime()) }, expiresAt: { N: String(NOW + 3600 + TTL) } });
+  expect(table.item(RUN_ITEM)).toMatchObject({ lastEventId: { S: 'a' }, lastEventTime: { N: String(eventTime) }, expiresAt: { N: String(NOW + TTL) } });
+  expect(loaded).toEqual({ lastRun: { eventId: 'a', eventTime }, clusters: new Map([['prod', { conditions: {} }]]) });
+  expect(table.callsTo('BatchGetItem')[0].input.RequestItems.state.Keys).toEqual([{ cluster: { S: RUN_ITEM } }, { cluster: { S: 'prod' } }]);
+  expect(withoutRun.lastRun).toBeUndefined();
 });
 
 test('loads every cluster in batches of 100, retrying unprocessed keys, and ignores expired items', async () => {
@@ -39,7 +39,7 @@ test('loads every cluster in batches of 100, retrying unprocessed keys, and igno
   table.putItem({ cluster: { S: 'c149' }, conditions: { S: 'not json' }, expiresAt: { N: String(NOW + 100) } });
   table.returnUnprocessed(30);
 
-  const loaded = await state.load(clusters, NOW);
+  const { clusters: loaded } = await state.load(clusters, NOW);
 
   expect(table.callsTo('BatchGetItem').map((c) => c.input.RequestItems.state.Keys.length)).toEqual([100, 30, 50]);
   expect(loaded.size).toBe(150);
@@ -68,6 +68,7 @@ test('saves only what changed or is half way to expiring, 25 a call', async () =
     cluster: { S: 'changed' }, conditions: { S: '{"a":1,"b":2}' }, updatedAt: { S: new Date(NOW * 1000).toISOString() }, expiresAt: { N: String(NOW + TTL) },
   });
   expect(table.item('same')).toBeUndefined();
+  expect(table.item(RUN_ITEM)).toBeUndefined();
 });
 
 test('gives up on writes still unprocessed after six attempts', async () => {

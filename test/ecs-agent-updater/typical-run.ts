@@ -60,16 +60,15 @@ export function clusterWithAgents(standin: AwsStandin, versions: readonly string
   return arns;
 }
 
-/** The state table of a first run: nothing remembered, every claim and write accepted. */
+/** The state table of a first run: nothing remembered, every write accepted. */
 export function emptyStateTable(standin: AwsStandin): void {
-  standin.on('dynamodb', 'PutItem', {});
   standin.on('dynamodb', 'BatchGetItem', { Responses: {}, UnprocessedKeys: {} });
   standin.on('dynamodb', 'BatchWriteItem', { UnprocessedItems: {} });
 }
 
 export const AGENT_UPDATER_TYPICAL_RUN: TypicalRun = {
   bundle: 'ecs-agent-updater',
-  description: 'a scheduled run over 3 instances with outdated agents: claim, DescribeClusters, load state, list, describe, one UpdateContainerAgent, save state',
+  description: 'a scheduled run over 3 instances with outdated agents: load state, DescribeClusters, list, describe, one UpdateContainerAgent, save state',
   environment: () => {
     const stack = new Stack(new App(), 'Ops', { env: { account: ACCOUNT, region: REGION } });
     const cluster = ecs.Cluster.fromClusterArn(stack, 'Cluster', `arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/prod`);
@@ -84,7 +83,7 @@ export const AGENT_UPDATER_TYPICAL_RUN: TypicalRun = {
     }));
   },
   calls: [
-    'dynamodb:PutItem', 'ecs:DescribeClusters', 'dynamodb:BatchGetItem', 'ecs:ListContainerInstances', 'ecs:DescribeContainerInstances',
+    'dynamodb:BatchGetItem', 'ecs:DescribeClusters', 'ecs:ListContainerInstances', 'ecs:DescribeContainerInstances',
     'ecs:UpdateContainerAgent', 'dynamodb:BatchWriteItem',
   ],
   clients: ['DynamoDB', 'ECS'],
