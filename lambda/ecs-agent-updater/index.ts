@@ -126,8 +126,11 @@ export const handler = lambdaHandler({
     const eventTime = scheduled(event) ? Date.parse(event!.time!) : undefined;
     const loaded = await config.state.load(config.clusters, nowSeconds, true);
     if (eventTime !== undefined && loaded.lastRun && loaded.lastRun.eventTime >= eventTime) {
-      logger.warn('a run was already made for this scheduled event or a later one (a duplicate or late delivery); doing nothing',
-        { eventId: event!.id, eventTime: event!.time, lastRun: { eventId: loaded.lastRun.eventId, eventTime: new Date(loaded.lastRun.eventTime).toISOString() } });
+      logger.warn('a run was already made for this scheduled event or a later one (a duplicate or late delivery); doing nothing', {
+        eventId: event!.id,
+        eventTime: event!.time,
+        lastRun: { eventId: loaded.lastRun.eventId, eventTime: new Date(loaded.lastRun.eventTime).toISOString() },
+      });
       invocation.metrics().addMetric('DuplicateDeliveries', MetricUnit.Count, 1);
       return { skipped: 'duplicate or late delivery of a scheduled event', dryRun: settings.dryRun, clusters: [] };
     }

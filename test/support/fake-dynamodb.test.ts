@@ -5,9 +5,7 @@
 import {
   BatchGetItemCommand,
   BatchWriteItemCommand,
-  ConditionalCheckFailedException,
   DynamoDBClient,
-  PutItemCommand,
   ResourceNotFoundException,
 } from '@aws-sdk/client-dynamodb';
 import { FakeDynamoDb } from './fake-dynamodb';
@@ -32,49 +30,6 @@ async function rejection(promise: Promise<unknown>): Promise<any> {
   }
   throw new Error('expected the call to reject');
 }
-
-describe('PutItem', () => {
-  const claim = (time: number) => new PutItemCommand({
-    TableName: TABLE,
-    Item: { cluster: { S: '$run' }, lastEventTime: { N: String(time) } },
-    ConditionExpression: 'attribute_not_exists(#time) OR #time < :time',
-    ExpressionAttributeNames: { '#time': 'lastEventTime' },
-    ExpressionAttributeValues: { ':time': { N: String(time) } },
-  });
-
-  test('writes an item when its condition holds and fails with ConditionalCheckFailedException when not', async () => {
-    await client.send(claim(100));
-    await client.send(claim(200));
-    const same = await rejection(client.send(claim(200)));
-    const older = await rejection(client.send(claim(150)));
-
-    expect(same).toBeInstanceOf(ConditionalCheckFailedException);
-    expect(older).toBeInstanceOf(ConditionalCheckFailedException);
-    expect(table.item('$run')).toEqual({ cluster: { S: '$run' }, lastEventTime: { N: '200' } });
-  });
-
-  test('evaluates AND before OR, and compares strings', async () => {
-    table.putItem({ cluster: { S: 'prod' }, owner: { S: 'b' }, n: { N: '5' } });
-    const put = (condition: string) => client.send(new PutItemCommand({
-      TableName: TABLE,
-      Item: { cluster: { S: 'prod' }, owner: { S: 'b' }, n: { N: '5' } },
-      ConditionExpression: condition,
-      ExpressionAttributeValues: { ':a': { S: 'a' }, ':five': { N: '5' } },
-    }));
-
-    await expect(put('owner > :a AND n = :five')).resolves.toBeDefined();
-    await expect(put('attribute_not_exists(cluster) OR n <= :five AND owner <> :a')).resolves.toBeDefined();
-    expect(await rejection(put('n < :five OR attribute_not_exists(owner)'))).toBeInstanceOf(ConditionalCheckFailedException);
-    expect(await rejection(put('begins_with(owner, :a)'))).toMatchObject({ message: expect.stringMatching(/condition term not modelled/) });
-  });
-
-  test('fails on an unknown table or an item without its key', async () => {
-    expect(await rejection(client.send(new PutItemCommand({ TableName: 'other', Item: { cluster: { S: 'x' } } }))))
-      .toBeInstanceOf(ResourceNotFoundException);
-    expect(await rejection(client.send(new PutItemCommand({ TableName: TABLE, Item: { name: { S: 'x' } } }))))
-      .toMatchObject({ message: expect.stringMatching(/needs the key \{cluster\}/) });
-  });
-});
 
 describe('BatchGetItem and BatchWriteItem', () => {
   test('writes items with PutRequests and reads them back, leaving out keys without an item', async () => {
@@ -115,6 +70,13 @@ describe('BatchGetItem and BatchWriteItem', () => {
       .toMatchObject({ message: expect.stringMatching(/takes 1 to 100 keys/) });
     expect(await rejection(client.send(new BatchGetItemCommand({ RequestItems: { [TABLE]: { Keys: [...keys(1), ...keys(1)] } } }))))
       .toMatchObject({ message: expect.stringMatching(/contains duplicates/) });
+  });
+
+  test('fails on an unknown table or a request without the table\'s key', async () => {
+    expect(await rejection(client.send(new BatchGetItemCommand({ RequestItems: { other: { Keys: [{ cluster: { S: 'x' } }] } } }))))
+      .toBeInstanceOf(ResourceNotFoundException);
+    expect(await rejection(client.send(new BatchWriteItemCommand({ RequestItems: { [TABLE]: [{ PutRequest: { Item: { name: { S: 'x' } } } }] } }))))
+      .toMatchObject({ message: expect.stringMatching(/keyed by \{cluster\} are modelled/) });
   });
 
   test('records every call for the IAM proof', async () => {

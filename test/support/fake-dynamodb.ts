@@ -20,10 +20,8 @@
  * TTL deletion is not modelled: an expired item stays until deleted (the store skips it, as it must).
  *
  * For tables of other shapes (`keySchema`, e.g. the agent updater's state table keyed by `cluster` alone):
- * PutItem (with a ConditionExpression of `attribute_exists` / `attribute_not_exists` / comparisons with a value,
- * joined by AND or OR), BatchGetItem (at most 100 keys, `Responses` and `UnprocessedKeys`) and PutRequests in
- * BatchWriteItem. `returnUnprocessed(n)` makes the next batch calls leave `n` requests unprocessed, as DynamoDB
- * does under load.
+ * BatchGetItem (at most 100 keys, `Responses` and `UnprocessedKeys`) and PutRequests in BatchWriteItem.
+ * `returnUnprocessed(n)` makes the next batch calls leave `n` requests unprocessed, as DynamoDB does under load.
  */
 import {
   AttributeValue,
@@ -32,7 +30,6 @@ import {
   ConditionalCheckFailedException,
   DynamoDBClient,
   InternalServerError,
-  PutItemCommandInput,
   QueryCommandInput,
   ResourceNotFoundException,
   UpdateItemCommandInput,
@@ -42,7 +39,7 @@ import { AwsStub, mockClient } from 'aws-sdk-client-mock';
 type Item = Record<string, AttributeValue>;
 
 /** The commands the fake answers. */
-export type FakeDynamoDbCommand = 'Query' | 'UpdateItem' | 'BatchWriteItem' | 'PutItem' | 'BatchGetItem';
+export type FakeDynamoDbCommand = 'Query' | 'UpdateItem' | 'BatchWriteItem' | 'BatchGetItem';
 
 /** One recorded call. */
 export interface FakeDynamoDbCall {
@@ -208,7 +205,6 @@ export class FakeDynamoDb {
       case 'Query': return this.query(input);
       case 'UpdateItem': return this.updateItem(input);
       case 'BatchWriteItem': return this.batchWriteItem(input);
-      case 'PutItem': return this.putItemCommand(input);
       case 'BatchGetItem': return this.batchGetItem(input);
       default: throw new Error(`FakeDynamoDb does not model ${name}`);
     }
@@ -312,22 +308,6 @@ export class FakeDynamoDb {
     return { UnprocessedItems: left.length > 0 ? { [tables[0]]: left } : {} };
   }
 
-  private putItemCommand(input: PutItemCommandInput): object {
-    this.requireTable(input.TableName);
-    const item = input.Item ?? {};
-    if (!this.hasKey(item)) throw new Error(`FakeDynamoDb: PutItem needs the key ${this.keyNames()} as strings, got ${JSON.stringify(item)}`);
-    if (input.ReturnValues !== undefined && input.ReturnValues !== 'NONE') {
-      throw new Error(`FakeDynamoDb: PutItem ReturnValues ${input.ReturnValues} is not modelled`);
-    }
-    const existing = this.items.get(this.storageKey(item));
-    if (input.ConditionExpression !== undefined
-      && !evaluateCondition(input.ConditionExpression, existing, input.ExpressionAttributeNames ?? {}, input.ExpressionAttributeValues ?? {})) {
-      throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: metadata(400) });
-    }
-    this.items.set(this.storageKey(item), item);
-    return {};
-  }
-
   private batchGetItem(input: BatchGetItemCommandInput): object {
     const tables = Object.keys(input.RequestItems ?? {});
     if (tables.length !== 1) throw new Error(`FakeDynamoDb: BatchGetItem from one table expected, got ${tables}`);
@@ -379,35 +359,4 @@ export class FakeDynamoDb {
     const sortKey = this.keySchema.sortKey;
     return item[this.keySchema.partitionKey].S! + (sortKey ? KEY_SEPARATOR + item[sortKey].S! : '');
   }
-}
-
-/**
- * Evaluates a condition expression of `attribute_exists(a)`, `attribute_not_exists(a)` and `a <op> :v` (op one of
- * = <> < <= > >=, on numbers or strings), joined by AND or OR (AND binds tighter; no parentheses), against an item.
- */
-function evaluateCondition(
-  expression: string, item: Item | undefined, names: Record<string, string>, values: Record<string, AttributeValue>,
-): boolean {
-  const name = (token: string) => names[token] ?? token;
-  const term = (text: string): boolean => {
-    const exists = /^attribute_(not_)?exists\(\s*(#?\w+)\s*\)$/.exec(text);
-    if (exists) return (item?.[name(exists[2])] !== undefined) === !exists[1];
-    const comparison = /^(#?\w+)\s*(=|<>|<=|>=|<|>)\s*(:\w+)$/.exec(text);
-    if (!comparison) throw new Error(`FakeDynamoDb: condition term not modelled: ${text}`);
-    const left = item?.[name(comparison[1])];
-    const right = values[comparison[3]];
-    if (right === undefined) throw new Error(`FakeDynamoDb: no value for ${comparison[3]}`);
-    if (left === undefined) return false;
-    const [a, b] = left.N !== undefined && right.N !== undefined ? [Number(left.N), Number(right.N)] : [left.S, right.S];
-    if (a === undefined || b === undefined) return false;
-    switch (comparison[2]) {
-      case '=': return a === b;
-      case '<>': return a !== b;
-      case '<': return a < b;
-      case '<=': return a <= b;
-      case '>': return a > b;
-      default: return a >= b;
-    }
-  };
-  return expression.split(/\s+OR\s+/).some((any) => any.split(/\s+AND\s+/).every((all) => term(all.trim())));
 }
