@@ -4,12 +4,13 @@
  */
 import { App, Aspects, Duration, Stack } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
-import { EcsAgentMonitor, NotificationChannel, ReplacementAction } from '../src';
+import { EcsAgentMonitor, EcsAgentUpdater, NotificationChannel, ReplacementAction } from '../src';
 
 const app = new App();
 const stack = new Stack(app, 'EcsOpsExample', {
@@ -35,6 +36,18 @@ new EcsAgentMonitor(stack, 'AgentMonitor', {
   action: ReplacementAction.SET_UNHEALTHY,
   notifications: [NotificationChannel.slack(slack, { jsonKey: 'url' }), NotificationChannel.snsTopic(oncall)],
   createAlarms: true,
+});
+
+// ECS agent updates: hourly, one healthy instance per cluster at a time; instances whose AMI is behind their
+// group's launch template are reported for an instance refresh.
+new EcsAgentUpdater(stack, 'AgentUpdater', {
+  clusters: [prod, staging],
+  schedule: events.Schedule.rate(Duration.hours(1)),
+  maxConcurrentUpdates: 1,
+  notifications: [NotificationChannel.slack(slack, { jsonKey: 'url' })],
+  reportAmiDrift: true,
+  createAlarms: true,
+  alarmActions: [new cloudwatchActions.SnsAction(oncall)],
 });
 
 // cdk-nag finds nothing to acknowledge: each construct acknowledges its own deliberate findings (visible as
