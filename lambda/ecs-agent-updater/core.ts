@@ -53,7 +53,7 @@ export const UNSUPPORTED_REASONS: Readonly<Record<UnsupportedReason, string>> = 
   'arm64': 'an Arm (arm64) instance: UpdateContainerAgent does not update Arm agents; update the ecs-init package, or launch new instances from the latest ECS-optimized AMI',
   'no-version': 'an agent without version information (a custom or very old agent): update it by hand or replace the instance',
   'missing-version': 'ECS answered MissingVersionException: it cannot tell the agent\'s version; update it by hand or replace the instance',
-  'no-update-path': 'ECS has no update path from this agent (NoUpdateAvailableException although newer agents exist): replace the instance',
+  'no-update-path': 'ECS has no update path from this agent (NoUpdateAvailableException, while it updates newer agents): replace the instance',
 };
 
 /** Why this instance's platform rules out UpdateContainerAgent, from its attributes and version info; or undefined. */
@@ -181,16 +181,19 @@ export type VersionClass = 'up-to-date' | 'outdated' | 'no-update-path' | 'unche
 /**
  * What an agent version is, from the verdicts and the newest version seen on a supported instance:
  * - an accepted version, or one older than any version ECS answered for or than the newest seen, is outdated;
- * - a version ECS had no update for is up to date, unless a newer version has an answer (then it is too old for
- *   an update path);
+ * - a version ECS had no update for is up to date, unless ECS accepted an update of a newer version: then it has
+ *   no update path (ECS has a newer agent, and updates a newer one, but not this one). Older than a version ECS
+ *   also had no update for is not enough: that newer agent may be ahead of what UpdateContainerAgent offers (a
+ *   newer AMI), or of another platform;
  * - a version at or above one that is up to date is up to date;
  * - anything else is unchecked (no call could tell without starting an update).
  */
 export function classifyVersion(version: string, verdicts: Verdicts, newestSeen?: string): VersionClass {
   const verdict = verdicts.get(version);
   const newerAnswered = [...verdicts.keys()].some((v) => compareVersions(v, version) > 0);
+  const newerAccepted = [...verdicts.entries()].some(([v, answer]) => answer === 'accepted' && compareVersions(v, version) > 0);
   if (verdict === 'accepted') return 'outdated';
-  if (verdict === 'no-update') return newerAnswered ? 'no-update-path' : 'up-to-date';
+  if (verdict === 'no-update') return newerAccepted ? 'no-update-path' : 'up-to-date';
   if (newerAnswered || (newestSeen !== undefined && compareVersions(version, newestSeen) < 0)) return 'outdated';
   const current = [...verdicts.entries()].some(([v, answer]) => answer === 'no-update' && compareVersions(version, v) >= 0);
   return current ? 'up-to-date' : 'unchecked';

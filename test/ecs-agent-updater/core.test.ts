@@ -69,6 +69,9 @@ describe('compareVersions and classifyVersion', () => {
     expect(classifyVersion('1.80.0', verdicts)).toBe('outdated');
     expect(classifyVersion('1.90.0', verdicts)).toBe('outdated');
     expect(classifyVersion('1.20.0', verdicts)).toBe('no-update-path');
+    // Without an accepted newer agent, no update for 1.95.0 and 1.96.0 says both are current (1.96.0 may come
+    // with a newer AMI before UpdateContainerAgent offers it): 1.95.0 is not taken for too old.
+    expect(classifyVersion('1.95.0', new Map([['1.95.0', 'no-update'], ['1.96.0', 'no-update']]))).toBe('up-to-date');
     expect(classifyVersion('1.90.0', new Map(), '1.95.0')).toBe('outdated');
     expect(classifyVersion('1.95.0', new Map(), '1.95.0')).toBe('unchecked');
   });

@@ -328,22 +328,28 @@ describe('UpdateContainerAgent answers', () => {
     expect(messages().map((m) => m.Message).join('\n')).not.toContain('MissingVersionException');
   });
 
-  test('an agent too old for an update path (NoUpdateAvailableException below a current agent) is not updatable', async () => {
+  test('an agent too old for an update path (NoUpdateAvailableException while a newer one updates) is not updatable', async () => {
     // Prepare
-    cluster('prod', ['1.20.0', LATEST]);
+    const [ancient, old] = cluster('prod', ['1.20.0', '1.80.0', LATEST]);
     fleet.addCluster('batch');
     fleet.oldestUpdatableAgentVersion = '1.50.0';
     const handler = updater();
 
     // Act
     const first = await run(handler);
-    const second = await nextRun(handler);
+
+    // Assess: 1.95.0 is current, 1.20.0 has no update, 1.80.0 updates
+    expect(updateCalls().map(([, id]) => id)).toEqual([expect.any(String), ancient.ec2InstanceId, old.ec2InstanceId]);
+    expect(first.clusters[0]).toMatchObject({ requested: [old.arn], unsupported: { 'no-update-path': 1 }, counts: { upToDate: 1, updating: 1 } });
+    expect(messages()[0].Message).toContain(`each ECS has no update path from this agent (NoUpdateAvailableException, while it updates newer agents): replace the instance:\n• ${ancient.ec2InstanceId}`);
+
+    // Act: the next runs do not ask about 1.20.0 again, nor report it
+    finishUpdates();
+    await nextRun(handler);
 
     // Assess
-    expect(first.clusters[0]).toMatchObject({ unsupported: { 'no-update-path': 1 }, counts: { upToDate: 1, outdated: 0 } });
-    expect(second.clusters[0].unsupported).toEqual({ 'no-update-path': 1 });
-    expect(messages()).toEqual([]);
-    expect(updateCalls()).toHaveLength(1); // only the probe of 1.95.0: 1.20.0 is remembered
+    expect(updateCalls().map(([, id]) => id)).not.toContain(ancient.ec2InstanceId);
+    expect(messages().map((m) => m.Message).join('\n')).not.toContain('no update path');
   });
 
   test('throttling is retried, and an update that still cannot be asked stops that cluster only', async () => {
