@@ -136,7 +136,7 @@ export const handler = lambdaHandler({
     }
     if (eventTime === undefined) logger.info('not a scheduled event (a manual run): running without the duplicate delivery check');
 
-    // 2. The clusters, their status and tags; 3. what earlier runs remembered about them.
+    // 2. The clusters, their status and tags (and, when none are configured, what earlier runs remembered about them).
     const clusters = await clustersToCheck(config);
     const stored = config.clusters.length > 0 ? loaded.clusters : (await config.state.load(clusters.map((c) => c.name), nowSeconds)).clusters;
 
