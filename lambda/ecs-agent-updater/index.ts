@@ -336,7 +336,8 @@ async function report(run: ClusterRun, stored: StoredCluster, config: Config, in
       unsupported: unsupportedForLog(summary.unsupported),
     });
     if (!assessment.healthy) {
-      log.warn('cluster unhealthy: no agent is updated in it this run', {
+      // A warning when the cluster turns unhealthy; while it stays so, each run says so at INFO.
+      log[stored.conditions.unhealthy === undefined ? 'warn' : 'info']('cluster unhealthy: no agent is updated in it this run', {
         problems: assessment.problems.map((p) => ({ containerInstance: p.instance.arn, ec2InstanceId: p.instance.ec2InstanceId, kind: p.kind })),
       });
     }

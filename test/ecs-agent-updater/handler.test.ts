@@ -216,14 +216,17 @@ describe('rolling updates', () => {
     ]);
     expect(messages().find((m) => m.Subject!.includes('prod'))!.Message).toContain(`• ${down.ec2InstanceId} (container instance ${down.id}): agent disconnected`);
     expect(messages().find((m) => m.Subject!.includes('staging'))!.Message).toContain('Unhealthy');
-    expect(stdout.json().filter((l) => l.message === 'cluster unhealthy: no agent is updated in it this run').map((l) => l.cluster)).toEqual(['prod', 'staging']);
+    expect(stdout.json().filter((l) => l.message === 'cluster unhealthy: no agent is updated in it this run').map((l) => [l.cluster, l.level]))
+      .toEqual([['prod', 'WARN'], ['staging', 'WARN']]);
     // ECS accepted an update of 1.80.0 in batch, so prod's two 1.80.0 agents are outdated too.
     expect(stdout.metricsOf('prod')).toEqual([expect.objectContaining({ OutdatedAgents: 2, UpdatesRequested: 0, Errors: 0 })]);
 
-    // Act: still unhealthy an hour later: not reported again
+    // Act: still unhealthy an hour later: not reported again, and logged at INFO only
     finishUpdates();
     await nextRun(handler);
     expect(subjects()).toEqual(['[OK] Updating 1 ECS agent(s) in batch']);
+    expect(stdout.json().filter((l) => l.message === 'cluster unhealthy: no agent is updated in it this run').map((l) => [l.cluster, l.level]))
+      .toEqual([['prod', 'INFO'], ['staging', 'INFO']]);
 
     // Act: prod's agent reconnects
     finishUpdates();
