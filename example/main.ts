@@ -4,12 +4,13 @@
  */
 import { App, Aspects, CfnOutput, Duration, Stack } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
-import { EcsAgentMonitor, EcsStatusApi, NotificationChannel, ReplacementAction, StatusApiAuthorization } from '../src';
+import { EcsAgentMonitor, EcsAgentUpdater, EcsStatusApi, NotificationChannel, ReplacementAction, StatusApiAuthorization } from '../src';
 
 const app = new App();
 const stack = new Stack(app, 'EcsOpsExample', {
@@ -45,6 +46,18 @@ const status = new EcsStatusApi(stack, 'StatusApi', {
   title: 'ECS services: prod and staging',
 });
 new CfnOutput(stack, 'StatusPageUrl', { value: status.url, description: 'The ECS status page (open it from the office network)' });
+
+// ECS agent updates: hourly, one healthy instance per cluster at a time; instances whose AMI is behind their
+// group's launch template are reported for an instance refresh.
+new EcsAgentUpdater(stack, 'AgentUpdater', {
+  clusters: [prod, staging],
+  schedule: events.Schedule.rate(Duration.hours(1)),
+  maxConcurrentUpdates: 1,
+  notifications: [NotificationChannel.slack(slack, { jsonKey: 'url' })],
+  reportAmiDrift: true,
+  createAlarms: true,
+  alarmActions: [new cloudwatchActions.SnsAction(oncall)],
+});
 
 // cdk-nag finds nothing to acknowledge: each construct acknowledges its own deliberate findings (visible as
 // `cdk_nag` metadata in the template, and as CDK acknowledgements for cdk-nag 3), and every scope is given.

@@ -11,7 +11,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { BuildOptions, build } from 'esbuild';
+import { BuildOptions, Plugin, build } from 'esbuild';
 import { thirdPartyLicenses } from './third-party-licenses';
 
 const root = path.join(__dirname, '..');
@@ -28,6 +28,24 @@ export const ENTRY_FILE = 'index.mjs';
  * does not have: every output file starts by making one.
  */
 const REQUIRE_SHIM = "import { createRequire as __cdkEcsOpsCreateRequire } from 'node:module'; const require = __cdkEcsOpsCreateRequire(import.meta.url);";
+
+/**
+ * Node.js built-ins that an ES module must not import: importing `node:http` as an ES module builds its ES module
+ * facade, which reads every export, and one of them is a lazy getter that loads undici (about 10 ms of CPU in each
+ * cold start that makes an HTTP request, measured with `bench/cold-start.ts`). Required as CommonJS (through the
+ * banner's `require`), the module is loaded without the facade, as a CommonJS bundle would.
+ */
+const REQUIRED_BUILTINS = /^(node:)?http$/;
+
+const requireBuiltins: Plugin = {
+  name: 'require-builtins',
+  setup(b) {
+    b.onResolve({ filter: REQUIRED_BUILTINS }, (args) => (args.namespace === 'require-builtin'
+      ? { path: `node:${args.path.replace(/^node:/, '')}`, external: true }
+      : { path: args.path.replace(/^node:/, ''), namespace: 'require-builtin' }));
+    b.onLoad({ filter: /.*/, namespace: 'require-builtin' }, (args) => ({ contents: `module.exports = require('node:${args.path}');`, loader: 'js' }));
+  },
+};
 
 /** The esbuild options every handler bundle is built with (also used by the benchmarks and tests). */
 export function handlerBuildOptions(entry: string, outdir: string, sourcemap = false): BuildOptions {
@@ -47,6 +65,7 @@ export function handlerBuildOptions(entry: string, outdir: string, sourcemap = f
     banner: { js: REQUIRE_SHIM },
     // Bundle everything, the AWS SDK included: the runtime's copy is not pinned and changes under users.
     external: [],
+    plugins: [requireBuiltins],
     mainFields: ['module', 'main'],
     sourcemap: sourcemap ? 'linked' : false,
     metafile: true,

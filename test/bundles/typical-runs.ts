@@ -9,6 +9,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { EcsAgentMonitor, EcsStatusApi } from '../../src';
 import type { HandlerBundle } from '../../src/common/handler-function';
+import { AGENT_UPDATER_TYPICAL_RUN } from '../ecs-agent-updater/typical-run';
 import { restEvent } from '../ecs-status-api/support/status';
 import type { AwsStandin } from '../support/aws-standin';
 import { synthesizedEnvironment } from '../support/synthesized-environment';
@@ -104,6 +105,7 @@ export const TYPICAL_RUNS: readonly TypicalRun[] = [
     clients: ['ECS'],
     clientPackages: ['@aws-sdk/client-ecs'],
   },
+  AGENT_UPDATER_TYPICAL_RUN,
 ];
 
 /**

@@ -8,7 +8,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { Construct } from 'constructs';
-import { EcsAgentMonitor, EcsStatusApi } from '../../src';
+import { EcsAgentMonitor, EcsAgentUpdater, EcsStatusApi } from '../../src';
 import { HANDLER_BUNDLES, HandlerBundle } from '../../src/common/handler-function';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -19,6 +19,9 @@ const CONSTRUCTS: Record<HandlerBundle, (scope: Construct) => void> = {
     clusters: [ecs.Cluster.fromClusterArn(scope, 'Cluster', 'arn:aws:ecs:us-east-1:123456789012:cluster/prod')],
   }),
   'ecs-status-api': (scope) => new EcsStatusApi(scope, 'Status'),
+  'ecs-agent-updater': (scope) => new EcsAgentUpdater(scope, 'Updater', {
+    clusters: [ecs.Cluster.fromClusterArn(scope, 'UpdaterCluster', 'arn:aws:ecs:us-east-1:123456789012:cluster/prod')],
+  }),
 };
 
 test('the handlers in lambda/ are exactly the bundles the constructs may name', () => {

@@ -11,7 +11,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { EcsAgentMonitor, EcsStatusApi, FailureStore, HardeningProps } from '../../src';
+import { EcsAgentMonitor, EcsAgentUpdater, EcsStatusApi, FailureStore, HardeningProps } from '../../src';
 import { IamRequest, IamSimulator, IntrinsicResolver, expectAllowed, expectDenied } from '../support/iam';
 
 const ACCOUNT = '123456789012';
@@ -44,6 +44,14 @@ const CONSTRUCTS: readonly Hardenable[] = [
       return { functions: [new EcsStatusApi(stack, 'Construct', { clusters: [cluster], ...hardening }).handler] };
     },
     keyServices: [],
+  },
+  {
+    name: 'EcsAgentUpdater',
+    build: (stack, hardening) => {
+      const cluster = ecs.Cluster.fromClusterArn(stack, 'Cluster', `arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/prod`);
+      return { functions: [new EcsAgentUpdater(stack, 'Construct', { clusters: [cluster], ...hardening }).handler] };
+    },
+    keyServices: ['dynamodb'],
   },
 ];
 

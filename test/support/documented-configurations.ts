@@ -10,6 +10,7 @@
  */
 import type { DocumentedConfiguration } from './configuration-kit';
 import { AGENT_MONITOR_CONFIGURATIONS } from '../ecs-agent-monitor/documented-configurations';
+import { AGENT_UPDATER_CONFIGURATIONS } from '../ecs-agent-updater/documented-configurations';
 import { STATUS_API_CONFIGURATIONS } from '../ecs-status-api/documented-configurations';
 
 export type { DocumentedConfiguration, Modules } from './configuration-kit';
@@ -19,4 +20,5 @@ export { ACCOUNT, REGION } from './configuration-kit';
 export const DOCUMENTED_CONFIGURATIONS: readonly DocumentedConfiguration[] = [
   ...AGENT_MONITOR_CONFIGURATIONS,
   ...STATUS_API_CONFIGURATIONS,
+  ...AGENT_UPDATER_CONFIGURATIONS,
 ];

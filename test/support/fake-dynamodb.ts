@@ -19,9 +19,14 @@
  * condition, the restart of an expired count, the outage guard's `SET expiresAt`, and the detached-instance
  * record, each with its exact condition and `ReturnValues: UPDATED_NEW`), BatchWriteItem (DeleteRequests, at most 25).
  * TTL deletion is not modelled: an expired item stays until deleted (the store skips it, as it must).
+ *
+ * For tables of other shapes (`keySchema`, e.g. the agent updater's state table keyed by `cluster` alone):
+ * BatchGetItem (at most 100 keys, `Responses` and `UnprocessedKeys`) and PutRequests in BatchWriteItem.
+ * `returnUnprocessed(n)` makes the next batch calls leave `n` requests unprocessed, as DynamoDB does under load.
  */
 import {
   AttributeValue,
+  BatchGetItemCommandInput,
   BatchWriteItemCommandInput,
   ConditionalCheckFailedException,
   DynamoDBClient,
@@ -36,7 +41,7 @@ import { AwsStub, mockClient } from 'aws-sdk-client-mock';
 type Item = Record<string, AttributeValue>;
 
 /** The commands the fake answers. */
-export type FakeDynamoDbCommand = 'Query' | 'UpdateItem' | 'BatchWriteItem';
+export type FakeDynamoDbCommand = 'Query' | 'UpdateItem' | 'BatchWriteItem' | 'BatchGetItem';
 
 /** One recorded call. */
 export interface FakeDynamoDbCall {
@@ -51,6 +56,11 @@ export interface FakeDynamoDbOptions {
   readonly tableName?: string;
   /** ARN used for `iamRequests()`. @default arn:aws:dynamodb:us-east-1:123456789012:table/<tableName> */
   readonly tableArn?: string;
+  /**
+   * The table's key: its partition key and, if it has one, its sort key (both strings).
+   * @default { partitionKey: 'cluster', sortKey: 'instance' } (the agent monitor's failure table)
+   */
+  readonly keySchema?: { readonly partitionKey: string; readonly sortKey?: string };
 }
 
 /** Options of {@link FakeDynamoDb.startOutage}. */
@@ -78,7 +88,10 @@ export class FakeDynamoDb {
   public pageSize = 1000;
   /** UpdateItem of these instances is throttled (ProvisionedThroughputExceededException). */
   public readonly throttledInstances = new Set<string>();
-  /** Each entry: the next BatchWriteItem leaves that many of its last requests unprocessed. */
+  /**
+   * Each entry: the next batch call (BatchWriteItem, BatchGetItem) leaves that many of its last requests
+   * unprocessed. Taken before `returnUnprocessed`.
+   */
   public unprocessedPlan: number[] = [];
   /** Most calls in flight at once so far. */
   public maxInFlight = 0;
@@ -86,11 +99,34 @@ export class FakeDynamoDb {
   /** The aws-sdk-client-mock stub while installed. */
   public mock?: AwsStub<any, any, any>;
 
+  /** The table's key attributes. */
+  public readonly keySchema: { readonly partitionKey: string; readonly sortKey?: string };
+
   private outage?: DynamoDbOutage;
+  private unprocessed = 0;
 
   constructor(options: FakeDynamoDbOptions = {}) {
     this.tableName = options.tableName ?? 'ecs-agent-monitor-failures';
     this.tableArn = options.tableArn ?? `arn:aws:dynamodb:us-east-1:123456789012:table/${this.tableName}`;
+    this.keySchema = options.keySchema ?? { partitionKey: 'cluster', sortKey: 'instance' };
+  }
+
+  /** The item with this partition (and sort) key value, or undefined. */
+  public item(partitionKey: string, sortKey?: string): Item | undefined {
+    return this.items.get(this.storageKey({
+      [this.keySchema.partitionKey]: { S: partitionKey },
+      ...(this.keySchema.sortKey ? { [this.keySchema.sortKey]: { S: sortKey ?? '' } } : {}),
+    }));
+  }
+
+  /** Store an item as it is (Prepare); its key attributes must be strings. */
+  public putItem(item: Item): void {
+    this.items.set(this.storageKey(item), structuredClone(item));
+  }
+
+  /** The next BatchGetItem and BatchWriteItem calls leave `count` requests in all unprocessed (the last ones of each call). */
+  public returnUnprocessed(count: number): void {
+    this.unprocessed = count;
   }
 
   /** Make every `DynamoDBClient` answer from this table. */
@@ -120,11 +156,6 @@ export class FakeDynamoDb {
   public count(cluster: string, instanceArn: string): number | undefined {
     const item = this.items.get(cluster + KEY_SEPARATOR + instanceArn);
     return item?.failures ? Number(item.failures.N) : undefined;
-  }
-
-  /** The raw item of one key (`undefined` when none). */
-  public item(cluster: string, instance: string): Record<string, AttributeValue> | undefined {
-    return this.items.get(cluster + KEY_SEPARATOR + instance);
   }
 
   /** When a count expires, in epoch seconds (`undefined` when no item). */
@@ -208,6 +239,7 @@ export class FakeDynamoDb {
       case 'Query': return this.query(input);
       case 'UpdateItem': return this.updateItem(input);
       case 'BatchWriteItem': return this.batchWriteItem(input);
+      case 'BatchGetItem': return this.batchGetItem(input);
       default: throw new Error(`FakeDynamoDb does not model ${name}`);
     }
   }
@@ -315,15 +347,69 @@ export class FakeDynamoDb {
     if (requests.length < 1 || requests.length > 25) {
       throw new Error(`FakeDynamoDb: BatchWriteItem takes 1 to 25 requests, got ${requests.length}`);
     }
-    const unprocessedCount = this.unprocessedPlan.shift() ?? 0;
-    const unprocessed = requests.slice(requests.length - unprocessedCount);
-    for (const request of requests.slice(0, requests.length - unprocessedCount)) {
-      const k = request.DeleteRequest?.Key;
-      if (!k || Object.keys(k).sort().join(',') !== 'cluster,instance') {
-        throw new Error(`FakeDynamoDb: only DeleteRequests keyed by {cluster, instance} are modelled, got ${JSON.stringify(request)}`);
+    const { done, left } = this.splitUnprocessed(requests);
+    for (const request of done) {
+      if (request.DeleteRequest?.Key && this.isKey(request.DeleteRequest.Key)) {
+        this.items.delete(this.storageKey(request.DeleteRequest.Key));
+      } else if (request.PutRequest?.Item && this.hasKey(request.PutRequest.Item)) {
+        this.items.set(this.storageKey(request.PutRequest.Item), request.PutRequest.Item);
+      } else {
+        throw new Error(`FakeDynamoDb: only DeleteRequests and PutRequests keyed by ${this.keyNames()} are modelled, got ${JSON.stringify(request)}`);
       }
-      this.items.delete(k.cluster.S! + KEY_SEPARATOR + k.instance.S!);
     }
-    return { UnprocessedItems: unprocessed.length > 0 ? { [tables[0]]: unprocessed } : {} };
+    return { UnprocessedItems: left.length > 0 ? { [tables[0]]: left } : {} };
+  }
+
+  private batchGetItem(input: BatchGetItemCommandInput): object {
+    const tables = Object.keys(input.RequestItems ?? {});
+    if (tables.length !== 1) throw new Error(`FakeDynamoDb: BatchGetItem from one table expected, got ${tables}`);
+    this.requireTable(tables[0]);
+    const request = input.RequestItems![tables[0]];
+    const keys = request.Keys ?? [];
+    if (keys.length < 1 || keys.length > 100) throw new Error(`FakeDynamoDb: BatchGetItem takes 1 to 100 keys, got ${keys.length}`);
+    const distinctKeys = new Set(keys.map((k) => JSON.stringify(k)));
+    if (distinctKeys.size !== keys.length) {
+      // What DynamoDB answers for a repeated key.
+      throw new Error('FakeDynamoDb: ValidationException: Provided list of item keys contains duplicates');
+    }
+    for (const key of keys) if (!this.isKey(key)) throw new Error(`FakeDynamoDb: BatchGetItem key must be ${this.keyNames()}, got ${JSON.stringify(key)}`);
+    if (request.AttributesToGet !== undefined || request.ProjectionExpression !== undefined) {
+      throw new Error('FakeDynamoDb: BatchGetItem projections are not modelled');
+    }
+    const { done, left } = this.splitUnprocessed(keys);
+    const found = done.map((key) => this.items.get(this.storageKey(key))).filter((item): item is Item => item !== undefined);
+    return {
+      Responses: { [tables[0]]: found.map((item) => structuredClone(item)) },
+      UnprocessedKeys: left.length > 0 ? { [tables[0]]: { ...request, Keys: left } } : {},
+    };
+  }
+
+  /** Splits a batch into what is done now and what is left unprocessed (see `unprocessedPlan` and `returnUnprocessed`). */
+  private splitUnprocessed<T>(requests: T[]): { done: T[]; left: T[] } {
+    const planned = this.unprocessedPlan.shift();
+    const count = Math.min(planned ?? this.unprocessed, requests.length);
+    if (count <= 0) return { done: requests, left: [] };
+    if (planned === undefined) this.unprocessed -= count;
+    return { done: requests.slice(0, requests.length - count), left: requests.slice(requests.length - count) };
+  }
+
+  private keyNames(): string {
+    return `{${[this.keySchema.partitionKey, this.keySchema.sortKey].filter(Boolean).join(', ')}}`;
+  }
+
+  /** True when `key` has exactly the key attributes, as strings. */
+  private isKey(key: Record<string, AttributeValue>): boolean {
+    const names = [this.keySchema.partitionKey, this.keySchema.sortKey].filter((n): n is string => !!n).sort();
+    return Object.keys(key).sort().join(',') === names.join(',') && this.hasKey(key);
+  }
+
+  /** True when `item` has every key attribute as a string. */
+  private hasKey(item: Record<string, AttributeValue>): boolean {
+    return [this.keySchema.partitionKey, this.keySchema.sortKey].every((n) => !n || typeof item[n]?.S === 'string');
+  }
+
+  private storageKey(item: Record<string, AttributeValue>): string {
+    const sortKey = this.keySchema.sortKey;
+    return item[this.keySchema.partitionKey].S! + (sortKey ? KEY_SEPARATOR + item[sortKey].S! : '');
   }
 }

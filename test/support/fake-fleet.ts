@@ -41,6 +41,9 @@ import type {
   FleetService,
   IamRequest,
   InstanceHealthState,
+  InstancePlatform,
+  LaunchConfigurationState,
+  LaunchTemplateState,
   LifecycleState,
   RecordedCall,
   ServiceState,
@@ -59,6 +62,25 @@ export { NotModeledError } from './fake-fleet/errors';
 /** `DEFAULT_NOW` minus `n` minutes (for a fleet whose clock was not moved; else use `fleet.minutesAgo`). */
 export function minutesAgo(n: number): Date {
   return new Date(DEFAULT_NOW.getTime() - n * 60_000);
+}
+
+/** The AMI a new EC2 instance gets by default, by platform and architecture. */
+export const DEFAULT_AMIS: Record<InstancePlatform, Record<'x86_64' | 'arm64', string>> = {
+  'amazon-linux-2023': { x86_64: 'ami-0a1b2c3d4e5f60001', arm64: 'ami-0a1b2c3d4e5f60002' },
+  'amazon-linux-2': { x86_64: 'ami-0a1b2c3d4e5f60003', arm64: 'ami-0a1b2c3d4e5f60004' },
+  'bottlerocket': { x86_64: 'ami-0a1b2c3d4e5f60005', arm64: 'ami-0a1b2c3d4e5f60006' },
+  'windows': { x86_64: 'ami-0a1b2c3d4e5f60007', arm64: 'ami-0a1b2c3d4e5f60007' },
+  'external': { x86_64: '', arm64: '' },
+};
+
+/** The attributes (beyond the common ones) the ECS agent reports on each platform. */
+function platformAttributes(platform: InstancePlatform): Record<string, string> {
+  switch (platform) {
+    case 'windows': return { 'ecs.os-type': 'windows', 'ecs.os-family': 'WINDOWS_SERVER_2022_FULL' };
+    case 'bottlerocket': return { 'ecs.os-type': 'linux', 'ecs.os-family': 'LINUX', 'bottlerocket.variant': 'aws-ecs-2', 'bottlerocket.version': '1.32.0' };
+    case 'external': return { 'ecs.os-type': 'linux', 'ecs.os-family': 'LINUX', 'ecs.capability.external': '' };
+    default: return { 'ecs.os-type': 'linux', 'ecs.os-family': 'LINUX' };
+  }
 }
 
 const SERVICE_LABELS: Record<FleetService, string> = { ecs: 'ECS', autoscaling: 'AutoScaling', ec2: 'EC2' };
@@ -88,6 +110,10 @@ export interface Ec2InstanceOptions {
   readonly instanceProfileArn?: string;
   /** Termination protection. @default false */
   readonly disableApiTermination?: boolean;
+  /** AMI. @default - the fleet's AMI for `platform` and `architecture` (see `DEFAULT_AMIS`) */
+  readonly imageId?: string;
+  /** What the instance runs (chooses the default AMI). @default 'amazon-linux-2023' */
+  readonly platform?: InstancePlatform;
 }
 
 /** Options for a container instance (and the EC2 instance under it). */
@@ -126,6 +152,15 @@ export interface ContainerInstanceOptions {
   readonly capacityProviderName?: string;
   /** Instance type. @default 'm5.large' (x86_64) or 'm7g.large' (arm64) */
   readonly instanceType?: string;
+  /**
+   * What the instance runs; sets the attributes ECS reports for it (`ecs.os-type`, `ecs.os-family`,
+   * `bottlerocket.variant`, `ecs.capability.external`) and the default AMI. An `external` instance (ECS Anywhere)
+   * has an `mi-` id, no EC2 instance and no AMI.
+   * @default 'amazon-linux-2023' (or the group's)
+   */
+  readonly platform?: InstancePlatform;
+  /** AMI of a new EC2 instance. @default - the group's launch template AMI, or the fleet's AMI for the platform */
+  readonly imageId?: string;
 }
 
 /** Options for an instance added to an Auto Scaling group. */
@@ -164,6 +199,15 @@ export interface AutoScalingGroupOptions {
   readonly instanceDefaults?: GroupInstanceOptions;
   /** Availability Zones. @default ['<region>a', '<region>b', '<region>c'] */
   readonly availabilityZones?: string[];
+  /**
+   * The AMI of the group's launch template (or launch configuration); `resolve:ssm:<parameter>` is kept as given.
+   * @default - the fleet's AMI for the instances' platform and architecture
+   */
+  readonly imageId?: string;
+  /** The launch template version the group launches. @default '$Latest' */
+  readonly launchTemplateVersion?: string;
+  /** Use a launch configuration (named `<group>-lc`) instead of a launch template. @default false */
+  readonly launchConfiguration?: boolean;
 }
 
 /** Options for a service. */
@@ -389,7 +433,7 @@ export class FakeFleet extends FleetState {
       tags: { ...options.tags },
       instanceType: options.instanceType ?? (architecture === 'arm64' ? 'm7g.large' : 'm5.large'),
       availabilityZone: options.availabilityZone ?? this.nextAz(),
-      imageId: architecture === 'arm64' ? 'ami-0a1b2c3d4e5f60002' : 'ami-0a1b2c3d4e5f60001',
+      imageId: options.imageId ?? DEFAULT_AMIS[options.platform ?? 'amazon-linux-2023'][architecture],
       launchTime: options.launchTime ?? new Date(this.now.getTime() - 86_400_000 - 60_000),
       privateIpAddress: `10.0.${Math.floor(this.ec2Counter / 250)}.${(this.ec2Counter % 250) + 4}`,
       architecture,
@@ -409,19 +453,25 @@ export class FakeFleet extends FleetState {
     const c = this.clusters.get(cluster);
     if (!c) throw new Error(`FakeFleet: add cluster ${cluster} before its container instances`);
     const registeredAt = options.registeredAt ?? new Date(this.now.getTime() - 86_400_000);
-    const ec2 = (options.ec2InstanceId && this.ec2Instances.get(options.ec2InstanceId))
+    const platform = options.platform ?? 'amazon-linux-2023';
+    if (platform === 'windows' && options.architecture === 'arm64') throw new Error('FakeFleet: Windows container instances are x86_64');
+    // An ECS Anywhere instance is an SSM managed instance (mi-...), not an EC2 instance.
+    const ec2 = platform === 'external' ? undefined : (options.ec2InstanceId && this.ec2Instances.get(options.ec2InstanceId))
       || this.addEc2Instance({
         id: options.ec2InstanceId,
         instanceType: options.instanceType,
         architecture: options.architecture,
         launchTime: new Date(registeredAt.getTime() - 60_000),
+        imageId: options.imageId,
+        platform,
       });
+    const ec2InstanceId = ec2?.id ?? options.ec2InstanceId ?? `mi-0${this.hex(16)}`;
     const id = this.hex(32);
     const ci: ContainerInstanceState = {
       id,
       arn: this.arn('ecs', `container-instance/${cluster}/${id}`),
       clusterName: cluster,
-      ec2InstanceId: ec2.id,
+      ec2InstanceId,
       agentConnected: options.agentConnected ?? true,
       agentUpdateStatus: options.agentUpdateStatus,
       versionInfo: {
@@ -433,12 +483,13 @@ export class FakeFleet extends FleetState {
       status: options.status ?? 'ACTIVE',
       registeredAt,
       attributes: {
-        'ecs.os-type': 'linux',
-        'ecs.os-family': 'LINUX',
-        'ecs.cpu-architecture': ec2.architecture,
-        'ecs.ami-id': ec2.imageId,
-        'ecs.instance-type': ec2.instanceType,
-        'ecs.availability-zone': ec2.availabilityZone,
+        ...platformAttributes(platform),
+        'ecs.cpu-architecture': ec2?.architecture ?? options.architecture ?? 'x86_64',
+        ...(ec2 ? {
+          'ecs.ami-id': ec2.imageId,
+          'ecs.instance-type': ec2.instanceType,
+          'ecs.availability-zone': ec2.availabilityZone,
+        } : {}),
         'ecs.capability.execution-role-awslogs': '',
         ...options.attributes,
       },
@@ -482,7 +533,35 @@ export class FakeFleet extends FleetState {
       availabilityZones: options.availabilityZones ?? ['a', 'b', 'c'].map((z) => `${this.region}${z}`),
       launchTemplateName: `${name}-lt`,
       createdAt: new Date(this.now.getTime() - 7 * 86_400_000),
+      platform: options.instanceDefaults?.platform,
     };
+    // The group's launch template (or configuration), named after it, with ids derived from the group's (so adding
+    // them changed no other generated id).
+    const defaults = options.instanceDefaults ?? {};
+    const imageId = options.imageId ?? DEFAULT_AMIS[defaults.platform ?? 'amazon-linux-2023'][defaults.architecture ?? 'x86_64'];
+    const instanceType = defaults.instanceType ?? (defaults.architecture === 'arm64' ? 'm7g.large' : 'm5.large');
+    if (options.launchConfiguration) {
+      const lc: LaunchConfigurationState = {
+        name: `${name}-lc`,
+        arn: this.arn('autoscaling', `launchConfiguration:${groupId}:launchConfigurationName/${name}-lc`),
+        imageId,
+        instanceType,
+        createdAt: group.createdAt,
+      };
+      this.launchConfigurations.set(lc.name, lc);
+      group.launchConfigurationName = lc.name;
+    } else {
+      const template: LaunchTemplateState = {
+        id: `lt-${groupId.replace(/-/g, '').slice(0, 17)}`,
+        name: group.launchTemplateName,
+        versions: [{ versionNumber: 1, imageId, instanceType, createdAt: group.createdAt }],
+        defaultVersion: 1,
+        createdAt: group.createdAt,
+      };
+      this.launchTemplates.set(template.id, template);
+      group.launchTemplateId = template.id;
+      group.launchTemplateVersion = options.launchTemplateVersion ?? '$Latest';
+    }
     this.autoScalingGroups.set(name, group);
     this.groupDefaults.set(name, options.instanceDefaults ?? {});
     for (let i = 0; i < count; i++) this.addInstanceToGroup(name, options.instanceDefaults);
@@ -498,6 +577,10 @@ export class FakeFleet extends FleetState {
     const registeredAt = options.registeredAt ?? new Date(this.now.getTime() - 86_400_000);
     const launchedAt = options.launchedAt ?? new Date(registeredAt.getTime() - 60_000);
     const az = group.availabilityZones[group.instances.length % group.availabilityZones.length];
+    const platform = options.platform ?? group.platform;
+    // An instance launches with the group's current AMI; an SSM parameter resolves to the platform's AMI.
+    const groupImage = this.groupImageId(group);
+    const imageId = options.imageId ?? (groupImage && !groupImage.startsWith('resolve:ssm:') ? groupImage : undefined);
     const ec2 = this.addEc2Instance({
       id: options.ec2InstanceId,
       instanceType: options.instanceType,
@@ -505,6 +588,8 @@ export class FakeFleet extends FleetState {
       availabilityZone: az,
       launchTime: launchedAt,
       tags: { ...group.tags, 'Name': group.name, 'aws:autoscaling:groupName': group.name },
+      imageId,
+      platform,
     });
     const member: AsgInstanceState = {
       instanceId: ec2.id,
@@ -520,6 +605,7 @@ export class FakeFleet extends FleetState {
     if (group.clusterName && options.register !== false) {
       containerInstance = this.addContainerInstance(group.clusterName, {
         ...options,
+        platform,
         ec2InstanceId: ec2.id,
         registeredAt,
         capacityProviderName: options.capacityProviderName ?? group.capacityProviderName,
@@ -767,6 +853,35 @@ export class FakeFleet extends FleetState {
   /** Set an EC2 instance's state directly. */
   public setEc2State(instanceId: string, state: Ec2StateName): void {
     this.requireEc2Instance(instanceId).state = state;
+  }
+
+  /** Replace a cluster's tags. */
+  public setClusterTags(name: string, tags: Record<string, string>): void {
+    const cluster = this.clusters.get(name);
+    if (!cluster) throw new Error(`FakeFleet: no cluster ${name}`);
+    cluster.tags = { ...tags };
+  }
+
+  /**
+   * Roll a new AMI into a group, as a stack update would: a new launch template version with `imageId` (made the
+   * default when the group launches `$Default`, and the group's version when it names one), or a new launch
+   * configuration `<group>-lc-<n>` for a group that uses one. Instances already running keep their AMI.
+   */
+  public setGroupImage(groupName: string, imageId: string): void {
+    const group = this.requireGroup(groupName);
+    if (group.launchConfigurationName !== undefined) {
+      const previous = this.launchConfigurations.get(group.launchConfigurationName)!;
+      const n = [...this.launchConfigurations.keys()].filter((k) => k.startsWith(`${groupName}-lc`)).length + 1;
+      const name = `${groupName}-lc-${n}`;
+      this.launchConfigurations.set(name, { ...previous, name, arn: previous.arn.replace(/launchConfigurationName\/.*$/, `launchConfigurationName/${name}`), imageId, createdAt: this.now });
+      group.launchConfigurationName = name;
+      return;
+    }
+    const template = this.launchTemplates.get(group.launchTemplateId!)!;
+    const versionNumber = template.versions.length + 1;
+    template.versions.push({ ...template.versions[template.versions.length - 1], versionNumber, imageId, createdAt: this.now });
+    if (group.launchTemplateVersion === '$Default') template.defaultVersion = versionNumber;
+    else if (group.launchTemplateVersion !== '$Latest') group.launchTemplateVersion = String(versionNumber);
   }
 
   /** Change a service (counts, rollout, status...); `rolloutState`/`rolloutStateReason` go to the PRIMARY deployment. */

@@ -4,7 +4,8 @@
  * Limits follow the Amazon EC2 Auto Scaling API Reference: DescribeAutoScalingInstances takes
  * at most 50 InstanceIds and MaxRecords 1-50 (default 50), unknown ids are ignored;
  * DescribeAutoScalingGroups takes MaxRecords 1-100 (default 50) and at most MaxRecords names,
- * unknown names are ignored; DetachInstances takes at most 20 ids.
+ * unknown names are ignored; DetachInstances takes at most 20 ids; DescribeLaunchConfigurations takes at most
+ * 50 names and MaxRecords 1-100 (default 50), unknown names are ignored.
  */
 import type { Activity, AutoScalingGroup, AutoScalingInstanceDetails } from '@aws-sdk/client-auto-scaling';
 import { autoScalingInvalidNextToken, autoScalingValidationError } from './errors';
@@ -18,7 +19,18 @@ function lengthError(field: string, max: number, value: unknown): Error {
 }
 
 function launchTemplate(group: AutoScalingGroupState) {
-  return { LaunchTemplateId: `lt-${group.groupId.replace(/-/g, '').slice(0, 17)}`, LaunchTemplateName: group.launchTemplateName, Version: '$Latest' };
+  return {
+    LaunchTemplateId: group.launchTemplateId ?? `lt-${group.groupId.replace(/-/g, '').slice(0, 17)}`,
+    LaunchTemplateName: group.launchTemplateName,
+    Version: group.launchTemplateVersion ?? '$Latest',
+  };
+}
+
+/** What a group (or one of its instances) launches from: its launch template, or its launch configuration. */
+function launchSource(group: AutoScalingGroupState) {
+  return group.launchConfigurationName !== undefined
+    ? { LaunchConfigurationName: group.launchConfigurationName }
+    : { LaunchTemplate: launchTemplate(group) };
 }
 
 function groupContext(state: FleetState, group: AutoScalingGroupState) {
@@ -30,7 +42,7 @@ export function toAutoScalingGroup(group: AutoScalingGroupState): AutoScalingGro
   return {
     AutoScalingGroupName: group.name,
     AutoScalingGroupARN: group.arn,
-    LaunchTemplate: launchTemplate(group),
+    ...launchSource(group),
     MinSize: group.minSize,
     MaxSize: group.maxSize,
     DesiredCapacity: group.desiredCapacity,
@@ -46,7 +58,7 @@ export function toAutoScalingGroup(group: AutoScalingGroupState): AutoScalingGro
       AvailabilityZone: i.availabilityZone,
       LifecycleState: i.lifecycleState,
       HealthStatus: i.healthStatus,
-      LaunchTemplate: launchTemplate(group),
+      ...launchSource(group),
       ProtectedFromScaleIn: i.protectedFromScaleIn,
     })),
     CreatedTime: new Date(group.createdAt.getTime()),
@@ -76,7 +88,7 @@ export function toAutoScalingInstance(group: AutoScalingGroupState, i: AsgInstan
     AvailabilityZone: i.availabilityZone,
     LifecycleState: i.lifecycleState,
     HealthStatus: i.healthStatus.toUpperCase(),
-    LaunchTemplate: launchTemplate(group),
+    ...launchSource(group),
     ProtectedFromScaleIn: i.protectedFromScaleIn,
   };
 }
@@ -159,6 +171,37 @@ function describeAutoScalingGroups(state: FleetState, input: any, ctx: CallConte
   return { AutoScalingGroups: page, ...(nextToken ? { NextToken: nextToken } : {}) };
 }
 
+function describeLaunchConfigurations(state: FleetState, input: any, ctx: CallContext) {
+  ctx.authorize('autoscaling:DescribeLaunchConfigurations', '*');
+  const names: string[] | undefined = input.LaunchConfigurationNames;
+  if (names && names.length > 50) throw lengthError('launchConfigurationNames', 50, names);
+  const configurations = [...state.launchConfigurations.values()]
+    .filter((lc) => !names || names.includes(lc.name))
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .map((lc) => ({
+      LaunchConfigurationName: lc.name,
+      LaunchConfigurationARN: lc.arn,
+      ImageId: lc.imageId,
+      InstanceType: lc.instanceType,
+      KeyName: '',
+      SecurityGroups: [],
+      UserData: '',
+      BlockDeviceMappings: [],
+      InstanceMonitoring: { Enabled: true },
+      EbsOptimized: false,
+      CreatedTime: new Date(lc.createdAt.getTime()),
+    }));
+  const { page, nextToken } = paginate(configurations, {
+    maxResults: input.MaxRecords,
+    defaultSize: 50,
+    limit: 100,
+    token: input.NextToken,
+    scope: `DescribeLaunchConfigurations:${JSON.stringify(names ?? null)}`,
+    invalid: (what) => (what === 'token' ? autoScalingInvalidNextToken() : autoScalingValidationError('MaxRecords must be between 1 and 100.')),
+  });
+  return { LaunchConfigurations: page, ...(nextToken ? { NextToken: nextToken } : {}) };
+}
+
 function setInstanceHealth(state: FleetState, input: any, ctx: CallContext) {
   const { group, member } = requireMember(state, input.InstanceId, ctx, 'autoscaling:SetInstanceHealth');
   if (input.HealthStatus !== 'Healthy' && input.HealthStatus !== 'Unhealthy') {
@@ -233,6 +276,7 @@ function detachInstances(state: FleetState, input: any, ctx: CallContext) {
 export const AUTOSCALING_HANDLERS: Record<string, CommandHandler> = {
   DescribeAutoScalingInstances: describeAutoScalingInstances,
   DescribeAutoScalingGroups: describeAutoScalingGroups,
+  DescribeLaunchConfigurations: describeLaunchConfigurations,
   SetInstanceHealth: setInstanceHealth,
   TerminateInstanceInAutoScalingGroup: terminateInstanceInAutoScalingGroup,
   DetachInstances: detachInstances,

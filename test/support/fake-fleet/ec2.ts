@@ -1,9 +1,12 @@
 /**
- * EC2 command handlers of the fake fleet (DescribeInstances, TerminateInstances).
+ * EC2 command handlers of the fake fleet (DescribeInstances, TerminateInstances, DescribeLaunchTemplateVersions).
  *
  * As in the EC2 API Reference: an unknown instance id fails the whole call with
  * `InvalidInstanceID.NotFound`, a malformed one with `InvalidInstanceID.Malformed`;
- * MaxResults is 5-1000 and cannot be combined with InstanceIds.
+ * MaxResults is 5-1000 and cannot be combined with InstanceIds. DescribeLaunchTemplateVersions needs exactly one of
+ * LaunchTemplateId and LaunchTemplateName with Versions (`$Latest`, `$Default` or numbers); an unknown template fails
+ * with `InvalidLaunchTemplateId.NotFound` / `InvalidLaunchTemplateName.NotFoundException`, an unknown version with
+ * `InvalidLaunchTemplateId.VersionNotFound`; MaxResults is 1-200.
  */
 import type { Instance } from '@aws-sdk/client-ec2';
 import { ec2Error } from './errors';
@@ -94,6 +97,50 @@ function describeInstances(state: FleetState, input: any, ctx: CallContext) {
   };
 }
 
+function describeLaunchTemplateVersions(state: FleetState, input: any, ctx: CallContext) {
+  ctx.authorize('ec2:DescribeLaunchTemplateVersions', '*', { 'ec2:Region': state.region });
+  for (const unmodeled of ['MinVersion', 'MaxVersion', 'Filters', 'ResolveAlias']) {
+    if (input[unmodeled] !== undefined) throw ec2Error('InvalidParameterValue', `FakeFleet does not model DescribeLaunchTemplateVersions ${unmodeled}`);
+  }
+  if ((input.LaunchTemplateId === undefined) === (input.LaunchTemplateName === undefined)) {
+    throw ec2Error('MissingParameter', 'The request must contain exactly one of LaunchTemplateId or LaunchTemplateName');
+  }
+  const template = state.findLaunchTemplate({ id: input.LaunchTemplateId, name: input.LaunchTemplateName });
+  if (!template) {
+    throw input.LaunchTemplateId !== undefined
+      ? ec2Error('InvalidLaunchTemplateId.NotFound', `The specified launch template, with template ID ${input.LaunchTemplateId}, does not exist.`)
+      : ec2Error('InvalidLaunchTemplateName.NotFoundException', `The specified launch template, with template name ${input.LaunchTemplateName}, does not exist.`);
+  }
+  const specs: string[] = input.Versions && input.Versions.length > 0 ? input.Versions : template.versions.map((v) => String(v.versionNumber));
+  const versions = specs.map((spec) => {
+    const version = state.launchTemplateVersion(template, spec);
+    if (!version) throw ec2Error('InvalidLaunchTemplateId.VersionNotFound', `Could not find launch template version ${spec} for launch template ${template.id}`);
+    return version;
+  });
+  const { page, nextToken } = paginate(versions, {
+    maxResults: input.MaxResults,
+    defaultSize: 200,
+    limit: 200,
+    token: input.NextToken,
+    scope: `DescribeLaunchTemplateVersions:${template.id}:${JSON.stringify(specs)}`,
+    invalid: (what) => (what === 'token'
+      ? ec2Error('InvalidPaginationToken', 'The pagination token is not valid.')
+      : ec2Error('InvalidParameterValue', 'Value for parameter maxResults is invalid. Expecting a value between 1 and 200.')),
+  });
+  return {
+    LaunchTemplateVersions: page.map((v) => ({
+      LaunchTemplateId: template.id,
+      LaunchTemplateName: template.name,
+      VersionNumber: v.versionNumber,
+      CreateTime: new Date(v.createdAt.getTime()),
+      CreatedBy: `arn:aws:iam::${state.accountId}:role/deployer`,
+      DefaultVersion: v.versionNumber === template.defaultVersion,
+      LaunchTemplateData: { ImageId: v.imageId, ...(v.instanceType ? { InstanceType: v.instanceType } : {}) },
+    })),
+    ...(nextToken ? { NextToken: nextToken } : {}),
+  };
+}
+
 function terminateInstances(state: FleetState, input: any, ctx: CallContext) {
   const ids: string[] = input.InstanceIds ?? [];
   for (const id of ids) {
@@ -129,4 +176,5 @@ function terminateInstances(state: FleetState, input: any, ctx: CallContext) {
 export const EC2_HANDLERS: Record<string, CommandHandler> = {
   DescribeInstances: describeInstances,
   TerminateInstances: terminateInstances,
+  DescribeLaunchTemplateVersions: describeLaunchTemplateVersions,
 };

@@ -382,6 +382,8 @@ function updateContainerAgent(state: FleetState, input: any, ctx: CallContext) {
   if (!ci || ci.ec2InstanceId === input.containerInstance) {
     throw ecsErrors.invalidParameter(`Container instance ${input.containerInstance} not found.`);
   }
+  const unsupported = platformWithoutAgentUpdates(ci);
+  if (unsupported) throw ecsErrors.updateNotSupported(unsupported);
   if (ci.agentUpdateStatus && ['PENDING', 'STAGING', 'STAGED', 'UPDATING'].includes(ci.agentUpdateStatus)) {
     throw ecsErrors.updateInProgress();
   }
@@ -391,9 +393,26 @@ function updateContainerAgent(state: FleetState, input: any, ctx: CallContext) {
   if (compareVersions(ci.versionInfo.agentVersion, state.latestAgentVersion) >= 0) {
     throw ecsErrors.noUpdateAvailable();
   }
+  if (state.oldestUpdatableAgentVersion !== undefined && compareVersions(ci.versionInfo.agentVersion, state.oldestUpdatableAgentVersion) < 0) {
+    throw ecsErrors.noUpdateAvailable();
+  }
   ci.agentUpdateStatus = 'PENDING';
   ci.version += 1;
   return { containerInstance: toContainerInstance(ci) };
+}
+
+/**
+ * Why UpdateContainerAgent cannot update this instance's agent, read from its attributes, or undefined. The API
+ * Reference excludes Windows and the ECS-optimized Amazon Linux 2 (arm64) AMI and requires ecs-init, which
+ * Bottlerocket and ECS Anywhere instances do not run; the console refuses every Arm instance.
+ */
+export function platformWithoutAgentUpdates(ci: ContainerInstanceState): string | undefined {
+  const a = ci.attributes;
+  if ('ecs.capability.external' in a) return 'Agent updates are not supported on external instances.';
+  if (a['ecs.os-type'] === 'windows') return 'Agent updates are not supported on Windows container instances.';
+  if ('bottlerocket.variant' in a) return 'Agent updates are not supported on Bottlerocket container instances.';
+  if (a['ecs.cpu-architecture'] === 'arm64') return 'Update not supported on Arm architecture.';
+  return undefined;
 }
 
 function deregisterContainerInstance(state: FleetState, input: any, ctx: CallContext) {

@@ -11,6 +11,7 @@ import { AutoScalingServiceException } from '@aws-sdk/client-auto-scaling';
 import { EC2ServiceException } from '@aws-sdk/client-ec2';
 import {
   AccessDeniedException,
+  ClientException,
   ClusterNotFoundException,
   ECSServiceException,
   InvalidParameterException,
@@ -46,6 +47,12 @@ export const ecsErrors = {
     message: 'There is already a current update in progress for this container agent.',
     $metadata: metadata(400),
   }),
+  /**
+   * `ClientException` for a platform UpdateContainerAgent does not support (Windows, Arm, Bottlerocket, external).
+   * An assumption: AWS documents that these platforms are not supported, not which error the call returns; the
+   * Arm message is the one the ECS console shows (aws/amazon-ecs-agent#4099).
+   */
+  updateNotSupported: (message: string) => new ClientException({ message, $metadata: metadata(400) }),
   /** `MissingVersionException`. */
   missingVersion: () => new MissingVersionException({
     message: 'The container agent version information is missing, so the agent cannot be updated.',

@@ -9,6 +9,9 @@ import type {
   ContainerInstanceState,
   Ec2InstanceState,
   IamRequest,
+  LaunchConfigurationState,
+  LaunchTemplateState,
+  LaunchTemplateVersionState,
   ServiceState,
   TaskBehavior,
   TaskDefinitionState,
@@ -36,6 +39,12 @@ export interface FakeFleetOptions {
   readonly seed?: string;
   /** Step agent updates one state on every DescribeContainerInstances that includes the instance. @default false */
   readonly autoProgressAgentUpdates?: boolean;
+  /**
+   * Agents older than this have no update path: UpdateContainerAgent answers NoUpdateAvailableException, as the
+   * API Reference says it does for an agent "so old that there is no update path to the current version".
+   * @default - every agent with version information can be updated
+   */
+  readonly oldestUpdatableAgentVersion?: string;
 }
 
 /** Context a command handler uses to record what IAM evaluates. */
@@ -68,6 +77,8 @@ export class FleetState {
   public latestAgentVersion: string;
   /** Whether DescribeContainerInstances steps pending agent updates. */
   public autoProgressAgentUpdates: boolean;
+  /** Agents older than this have no update path (NoUpdateAvailableException). */
+  public oldestUpdatableAgentVersion?: string;
 
   /** Clusters by name. */
   public readonly clusters = new Map<string, ClusterState>();
@@ -90,6 +101,10 @@ export class FleetState {
    * failure, as ECS can right after an instance (de)registers (its reads are eventually consistent).
    */
   public readonly missingOnDescribe = new Set<string>();
+  /** EC2 launch templates by id. */
+  public readonly launchTemplates = new Map<string, LaunchTemplateState>();
+  /** Auto Scaling launch configurations by name. */
+  public readonly launchConfigurations = new Map<string, LaunchConfigurationState>();
 
   private readonly seed: string;
   private counter = 0;
@@ -102,6 +117,7 @@ export class FleetState {
     this.accountId = options.accountId ?? '123456789012';
     this.latestAgentVersion = options.latestAgentVersion ?? '1.95.0';
     this.autoProgressAgentUpdates = options.autoProgressAgentUpdates ?? false;
+    this.oldestUpdatableAgentVersion = options.oldestUpdatableAgentVersion;
     this.seed = options.seed ?? 'fake-fleet';
     if (typeof options.now === 'function') {
       this.clockFn = options.now;
@@ -213,6 +229,25 @@ export class FleetState {
       if (member) return { group, member };
     }
     return undefined;
+  }
+
+  /** A launch template by id or name. */
+  public findLaunchTemplate(ref: { id?: string; name?: string }): LaunchTemplateState | undefined {
+    if (ref.id !== undefined) return this.launchTemplates.get(ref.id);
+    return [...this.launchTemplates.values()].find((t) => t.name === ref.name);
+  }
+
+  /** The version `$Latest`, `$Default` or `<number>` of a launch template, or undefined. */
+  public launchTemplateVersion(template: LaunchTemplateState, spec: string): LaunchTemplateVersionState | undefined {
+    const number = spec === '$Latest' ? template.versions.length : spec === '$Default' ? template.defaultVersion : Number(spec);
+    return template.versions.find((v) => v.versionNumber === number);
+  }
+
+  /** The AMI a group launches now: from its launch template version or its launch configuration. */
+  public groupImageId(group: AutoScalingGroupState): string | undefined {
+    if (group.launchConfigurationName !== undefined) return this.launchConfigurations.get(group.launchConfigurationName)?.imageId;
+    const template = group.launchTemplateId ? this.launchTemplates.get(group.launchTemplateId) : undefined;
+    return template ? this.launchTemplateVersion(template, group.launchTemplateVersion ?? '$Latest')?.imageId : undefined;
   }
 
   /** The latest ACTIVE task definition for `family`, `family:revision` or an ARN. */

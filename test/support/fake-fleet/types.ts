@@ -147,6 +147,64 @@ export interface AutoScalingGroupState {
   availabilityZones: string[];
   /** Launch template name. */
   launchTemplateName: string;
+  /**
+   * Id of the group's launch template (in `FleetState.launchTemplates`); unset when the group uses a launch
+   * configuration.
+   */
+  launchTemplateId?: string;
+  /** The version the group launches: `$Latest`, `$Default` or a version number. */
+  launchTemplateVersion?: string;
+  /** The group's launch configuration (in `FleetState.launchConfigurations`), instead of a launch template. */
+  launchConfigurationName?: string;
+  /** The platform of the instances the group launches. */
+  platform?: InstancePlatform;
+  /** Creation time. */
+  createdAt: Date;
+}
+
+/**
+ * What a container instance runs, as its attributes tell: the ECS-optimized Amazon Linux 2023 or 2 AMI, a Bottlerocket
+ * ECS variant (`bottlerocket.variant`), Windows (`ecs.os-type` windows), or an ECS Anywhere external instance
+ * (`ecs.capability.external`, an `mi-` id, no AMI).
+ */
+export type InstancePlatform = 'amazon-linux-2023' | 'amazon-linux-2' | 'bottlerocket' | 'windows' | 'external';
+
+/** One version of an EC2 launch template. */
+export interface LaunchTemplateVersionState {
+  /** 1, 2, ... */
+  versionNumber: number;
+  /** The AMI, or `resolve:ssm:<parameter>` (resolved only at launch). */
+  imageId: string;
+  /** Instance type, if the version sets one. */
+  instanceType?: string;
+  /** When the version was created. */
+  createdAt: Date;
+}
+
+/** An EC2 launch template. */
+export interface LaunchTemplateState {
+  /** `lt-` + 17 hex digits. */
+  id: string;
+  /** Name. */
+  name: string;
+  /** Versions, oldest first. */
+  versions: LaunchTemplateVersionState[];
+  /** The default version number. */
+  defaultVersion: number;
+  /** Creation time. */
+  createdAt: Date;
+}
+
+/** An Auto Scaling launch configuration (immutable). */
+export interface LaunchConfigurationState {
+  /** Name. */
+  name: string;
+  /** `arn:aws:autoscaling:<region>:<account>:launchConfiguration:<uuid>:launchConfigurationName/<name>`. */
+  arn: string;
+  /** The AMI. */
+  imageId: string;
+  /** Instance type. */
+  instanceType: string;
   /** Creation time. */
   createdAt: Date;
 }
