@@ -19,24 +19,50 @@
  * condition, the restart of an expired count, the outage guard's `SET expiresAt`, and the detached-instance
  * record, each with its exact condition and `ReturnValues: UPDATED_NEW`), BatchWriteItem (DeleteRequests, at most 25).
  * TTL deletion is not modelled: an expired item stays until deleted (the store skips it, as it must).
+ *
+ * A table created with `keySchema` is a generic table instead: GetItem, BatchGetItem, PutItem, UpdateItem and
+ * DeleteItem with condition, update and projection expressions evaluated as DynamoDB evaluates them (the subset in
+ * fake-dynamodb/expressions.ts; anything else fails loudly), conditional failures with
+ * `ReturnValuesOnConditionCheckFailure`, and the request checks DynamoDB makes (key attributes, unused placeholders,
+ * at most 100 distinct keys in a BatchGetItem).
+ *
+ * ```ts
+ * const table = new FakeDynamoDb({ tableName: 'dedupe', keySchema: { partitionKey: 'pk' } }).install();
+ * await handler(event);
+ * expect(table.itemByKey({ pk: { S: 'event#...' } })?.delivered).toEqual({ SS: ['slack#0'] });
+ * ```
  */
 import {
   AttributeValue,
+  BatchGetItemCommandInput,
   BatchWriteItemCommandInput,
   ConditionalCheckFailedException,
+  DeleteItemCommandInput,
   DynamoDBClient,
+  GetItemCommandInput,
   InternalServerError,
   ProvisionedThroughputExceededException,
+  PutItemCommandInput,
   QueryCommandInput,
   ResourceNotFoundException,
   UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { AwsStub, mockClient } from 'aws-sdk-client-mock';
+import {
+  ExpressionAttributes, ExpressionError, Placeholders, applyUpdate, checkAllPlaceholdersUsed, parseCondition, parseProjection,
+} from './fake-dynamodb/expressions';
 
 type Item = Record<string, AttributeValue>;
 
-/** The commands the fake answers. */
-export type FakeDynamoDbCommand = 'Query' | 'UpdateItem' | 'BatchWriteItem';
+/** The commands the fake answers (the last four only for a generic table, one with a `keySchema`). */
+export type FakeDynamoDbCommand = 'Query' | 'UpdateItem' | 'BatchWriteItem' | 'GetItem' | 'BatchGetItem' | 'PutItem' | 'DeleteItem';
+
+/** The key attributes of a generic table. */
+export interface FakeDynamoDbKeySchema {
+  readonly partitionKey: string;
+  /** @default - no sort key */
+  readonly sortKey?: string;
+}
 
 /** One recorded call. */
 export interface FakeDynamoDbCall {
@@ -51,6 +77,11 @@ export interface FakeDynamoDbOptions {
   readonly tableName?: string;
   /** ARN used for `iamRequests()`. @default arn:aws:dynamodb:us-east-1:123456789012:table/<tableName> */
   readonly tableArn?: string;
+  /**
+   * The key attributes of a generic table (GetItem, BatchGetItem, PutItem, UpdateItem, DeleteItem with expressions).
+   * @default - the agent monitor's failure table (`cluster` and `instance`, the monitor's exact requests)
+   */
+  readonly keySchema?: FakeDynamoDbKeySchema;
 }
 
 /** Options of {@link FakeDynamoDb.startOutage}. */
@@ -86,11 +117,15 @@ export class FakeDynamoDb {
   /** The aws-sdk-client-mock stub while installed. */
   public mock?: AwsStub<any, any, any>;
 
+  /** The key attributes, for a generic table. */
+  public readonly keySchema?: FakeDynamoDbKeySchema;
+
   private outage?: DynamoDbOutage;
 
   constructor(options: FakeDynamoDbOptions = {}) {
     this.tableName = options.tableName ?? 'ecs-agent-monitor-failures';
     this.tableArn = options.tableArn ?? `arn:aws:dynamodb:us-east-1:123456789012:table/${this.tableName}`;
+    this.keySchema = options.keySchema;
   }
 
   /** Make every `DynamoDBClient` answer from this table. */
@@ -165,6 +200,17 @@ export class FakeDynamoDb {
     });
   }
 
+  /** An item of a generic table by its key (`undefined` when none). */
+  public itemByKey(key: Item): Item | undefined {
+    const found = this.items.get(this.genericKey(key));
+    return found ? structuredClone(found) : undefined;
+  }
+
+  /** Store an item of a generic table directly (Prepare). */
+  public putItem(item: Item): void {
+    this.items.set(this.genericKey(item), structuredClone(item));
+  }
+
   /** Recorded calls of one command. */
   public callsTo(command: FakeDynamoDbCommand): FakeDynamoDbCall[] {
     return this.calls.filter((c) => c.command === command);
@@ -204,6 +250,7 @@ export class FakeDynamoDb {
   }
 
   private answer(name: string, input: any): object {
+    if (this.keySchema) return this.answerGeneric(name, input);
     switch (name) {
       case 'Query': return this.query(input);
       case 'UpdateItem': return this.updateItem(input);
@@ -326,4 +373,157 @@ export class FakeDynamoDb {
     }
     return { UnprocessedItems: unprocessed.length > 0 ? { [tables[0]]: unprocessed } : {} };
   }
+
+  // ---------------------------------------------------------------------------------------------- generic table
+
+  private answerGeneric(name: string, input: any): object {
+    for (const legacy of ['Expected', 'AttributeUpdates', 'ConditionalOperator', 'AttributesToGet', 'KeyConditions', 'QueryFilter']) {
+      if (input[legacy] !== undefined) throw new Error(`FakeDynamoDb does not model the legacy parameter ${legacy}; use expressions`);
+    }
+    try {
+      switch (name) {
+        case 'GetItem': return this.getItem(input);
+        case 'BatchGetItem': return this.batchGetItem(input);
+        case 'PutItem': return this.putItemCommand(input);
+        case 'UpdateItem': return this.updateItemGeneric(input);
+        case 'DeleteItem': return this.deleteItem(input);
+        default: throw new Error(`FakeDynamoDb does not model ${name} on a generic table`);
+      }
+    } catch (error) {
+      throw error instanceof ExpressionError ? validation(error.message) : error;
+    }
+  }
+
+  private keyNames(): string[] {
+    return [this.keySchema!.partitionKey, ...(this.keySchema!.sortKey ? [this.keySchema!.sortKey] : [])];
+  }
+
+  /** The map key of an item or a key: its key attributes, checked. */
+  private genericKey(itemOrKey: Item): string {
+    if (!this.keySchema) throw new Error('FakeDynamoDb: itemByKey() and putItem() are for a table created with keySchema');
+    return this.keyNames().map((n) => {
+      const v = itemOrKey[n];
+      if (!v || (v.S === undefined && v.N === undefined && v.B === undefined)) throw validation(`One or more parameter values were invalid: Missing the key ${n} in the item`);
+      return JSON.stringify(v);
+    }).join(KEY_SEPARATOR);
+  }
+
+  private checkKey(key: Item | undefined): string {
+    const names = Object.keys(key ?? {}).sort();
+    if (names.join(',') !== [...this.keyNames()].sort().join(',')) {
+      throw validation('The provided key element does not match the schema');
+    }
+    return this.genericKey(key!);
+  }
+
+  /** A function that applies a projection expression (none: the whole item). */
+  private projection(
+    projection: string | undefined, attributes: ExpressionAttributes, used: Placeholders[],
+  ): (item: Item | undefined) => Item | undefined {
+    if (projection === undefined) return (item) => item;
+    const { names, placeholders } = parseProjection(projection, attributes);
+    used.push(placeholders);
+    return (item) => item && Object.fromEntries(names.filter((n) => item[n] !== undefined).map((n) => [n, item[n]]));
+  }
+
+  private condition(
+    expression: string | undefined, attributes: ExpressionAttributes, used: Placeholders[], current: Item | undefined, returnOld: boolean,
+  ): void {
+    if (expression === undefined) return;
+    const parsed = parseCondition(expression, attributes);
+    used.push(parsed.placeholders);
+    checkAllPlaceholdersUsed(attributes, used);
+    if (!parsed.test(current)) {
+      throw new ConditionalCheckFailedException({
+        message: 'The conditional request failed',
+        $metadata: metadata(400),
+        ...(returnOld && current ? { Item: structuredClone(current) } : {}),
+      });
+    }
+  }
+
+  private getItem(input: GetItemCommandInput): object {
+    this.requireTable(input.TableName);
+    const attributes = { names: input.ExpressionAttributeNames };
+    const used: Placeholders[] = [];
+    const project = this.projection(input.ProjectionExpression, attributes, used);
+    checkAllPlaceholdersUsed(attributes, used);
+    const item = project(this.items.get(this.checkKey(input.Key)));
+    return item ? { Item: structuredClone(item) } : {};
+  }
+
+  private batchGetItem(input: BatchGetItemCommandInput): object {
+    const tables = Object.keys(input.RequestItems ?? {});
+    if (tables.length !== 1) throw new Error(`FakeDynamoDb: BatchGetItem from one table expected, got ${tables}`);
+    this.requireTable(tables[0]);
+    const request = input.RequestItems![tables[0]];
+    const keys = request.Keys ?? [];
+    if (keys.length < 1 || keys.length > 100) throw validation(`Too many items requested for the BatchGetItem call (1 to 100 keys), got ${keys.length}`);
+    const mapKeys = keys.map((k) => this.checkKey(k));
+    if (new Set(mapKeys).size !== mapKeys.length) throw validation('Provided list of item keys contains duplicates');
+    const attributes = { names: request.ExpressionAttributeNames };
+    const used: Placeholders[] = [];
+    const project = this.projection(request.ProjectionExpression, attributes, used);
+    checkAllPlaceholdersUsed(attributes, used);
+    const found = mapKeys.map((k) => project(this.items.get(k))).filter((i): i is Item => !!i);
+    return { Responses: { [tables[0]]: structuredClone(found) }, UnprocessedKeys: {} };
+  }
+
+  private putItemCommand(input: PutItemCommandInput): object {
+    this.requireTable(input.TableName);
+    if (input.ReturnValues !== undefined && !['NONE', 'ALL_OLD'].includes(input.ReturnValues)) throw validation(`ReturnValues ${input.ReturnValues} is not valid for PutItem`);
+    const key = this.genericKey(input.Item ?? {});
+    const current = this.items.get(key);
+    const attributes = { names: input.ExpressionAttributeNames, values: input.ExpressionAttributeValues };
+    const used: Placeholders[] = [];
+    this.condition(input.ConditionExpression, attributes, used, current, input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD');
+    checkAllPlaceholdersUsed(attributes, used);
+    this.items.set(key, structuredClone(input.Item!));
+    return input.ReturnValues === 'ALL_OLD' && current ? { Attributes: structuredClone(current) } : {};
+  }
+
+  private updateItemGeneric(input: UpdateItemCommandInput): object {
+    this.requireTable(input.TableName);
+    if (input.UpdateExpression === undefined) throw new Error('FakeDynamoDb: UpdateItem without an UpdateExpression is not modelled');
+    const key = this.checkKey(input.Key);
+    const current = this.items.get(key);
+    const attributes = { names: input.ExpressionAttributeNames, values: input.ExpressionAttributeValues };
+    const used: Placeholders[] = [];
+    // DynamoDB checks the whole request before the condition: an invalid update fails even when the condition would.
+    const base: Item = current ?? structuredClone(input.Key!);
+    const { item: updated, updated: names, placeholders } = applyUpdate(input.UpdateExpression, base, attributes, this.keyNames());
+    used.push(placeholders);
+    this.condition(input.ConditionExpression, attributes, used, current, input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD');
+    checkAllPlaceholdersUsed(attributes, used);
+    this.items.set(key, updated);
+    const pick = (item: Item | undefined, only: string[]) => item && Object.fromEntries(Object.entries(item).filter(([n]) => only.includes(n)));
+    switch (input.ReturnValues ?? 'NONE') {
+      case 'NONE': return {};
+      case 'ALL_NEW': return { Attributes: structuredClone(updated) };
+      case 'ALL_OLD': return current ? { Attributes: structuredClone(current) } : {};
+      case 'UPDATED_NEW': return { Attributes: structuredClone(pick(updated, names)) };
+      case 'UPDATED_OLD': return current ? { Attributes: structuredClone(pick(current, names)) } : {};
+      default: throw validation(`ReturnValues ${input.ReturnValues} is not valid`);
+    }
+  }
+
+  private deleteItem(input: DeleteItemCommandInput): object {
+    this.requireTable(input.TableName);
+    const key = this.checkKey(input.Key);
+    const current = this.items.get(key);
+    const attributes = { names: input.ExpressionAttributeNames, values: input.ExpressionAttributeValues };
+    const used: Placeholders[] = [];
+    this.condition(input.ConditionExpression, attributes, used, current, input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD');
+    checkAllPlaceholdersUsed(attributes, used);
+    this.items.delete(key);
+    return input.ReturnValues === 'ALL_OLD' && current ? { Attributes: structuredClone(current) } : {};
+  }
+}
+
+/** A ValidationException, as DynamoDB answers a request it rejects. */
+function validation(message: string): Error {
+  const error = new Error(message);
+  error.name = 'ValidationException';
+  Object.assign(error, { $fault: 'client', $metadata: metadata(400) });
+  return error;
 }
