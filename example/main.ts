@@ -4,12 +4,13 @@
  */
 import { App, Aspects, Duration, Stack } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
-import { EcsAgentMonitor, NotificationChannel, ReplacementAction } from '../src';
+import { EcsAgentMonitor, EcsParrot, NotificationChannel, ParrotEvents, ReplacementAction } from '../src';
 
 const app = new App();
 const stack = new Stack(app, 'EcsOpsExample', {
@@ -35,6 +36,15 @@ new EcsAgentMonitor(stack, 'AgentMonitor', {
   action: ReplacementAction.SET_UNHEALTHY,
   notifications: [NotificationChannel.slack(slack, { jsonKey: 'url' }), NotificationChannel.snsTopic(oncall)],
   createAlarms: true,
+});
+
+// ECS events to the team's Slack channel, coalesced per service; the on-call topic hears when chat cannot.
+new EcsParrot(stack, 'Parrot', {
+  notifications: [NotificationChannel.slack(slack, { jsonKey: 'url' })],
+  clusters: [prod, staging],
+  events: ParrotEvents.of({ spotInterruptions: false }),
+  ignoreContainers: ['xray-daemon'],
+  alarmActions: [new cloudwatchActions.SnsAction(oncall)],
 });
 
 // cdk-nag finds nothing to acknowledge: each construct acknowledges its own deliberate findings (visible as

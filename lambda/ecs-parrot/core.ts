@@ -5,6 +5,7 @@
  * the dedupe table and ECS, calls these and delivers.
  */
 import type { ApiCallEvent, ContainerInstanceEvent, DeploymentEvent, ParrotEvent, ServiceActionEvent, TaskStateEvent } from './events';
+import { DESTRUCTIVE_API_CALLS, ROLLBACK_REASON, SCALE_IN_REASON_PREFIX } from '../../src/ecs-parrot/vocabulary';
 
 export type Severity = 'INFO' | 'WARNING' | 'ERROR';
 export const SEVERITIES: readonly Severity[] = ['INFO', 'WARNING', 'ERROR'];
@@ -169,7 +170,7 @@ function classifyTask(event: TaskStateEvent, settings: ParrotSettings, facts: Ev
     return finding('ERROR', 'start-failure', startError && startError !== 'TaskFailedToStart' ? startError : 'failed to start');
   }
   // The service scheduler's normal scale-in (a deployment replacing tasks, or service auto scaling).
-  if (/^Scaling activity initiated by/i.test(reason)) return skip('a normal scale-in');
+  if (reason.startsWith(SCALE_IN_REASON_PREFIX)) return skip('a normal scale-in');
   const oom = considered.find((c) => /OutOfMemoryError/.test(c.reason ?? ''));
   if (oom) return finding('WARNING', 'oom', `OutOfMemoryError (${oom.name})`);
   if (/OutOfMemoryError/.test(reason) && !event.containers.some((c) => /OutOfMemoryError/.test(c.reason ?? ''))) {
@@ -226,7 +227,7 @@ function classifyDeployment(event: DeploymentEvent): Classification {
   switch (event.eventName) {
     case 'SERVICE_DEPLOYMENT_FAILED': return finding('ERROR', 'deployment-failed', 'deployment failed');
     case 'SERVICE_DEPLOYMENT_IN_PROGRESS':
-      return /rolling back/i.test(event.reason ?? '')
+      return (event.reason ?? '').includes(ROLLBACK_REASON)
         ? finding('ERROR', 'rollback', 'rolling back')
         : finding('INFO', 'deployment-started', 'deployment started');
     case 'SERVICE_DEPLOYMENT_COMPLETED': return finding('INFO', 'deployment-completed', 'deployment completed');
@@ -266,11 +267,7 @@ function classifyInstance(event: ContainerInstanceEvent, settings: ParrotSetting
 
 // ------------------------------------------------------------------------------------------------ API calls
 
-/** Calls that remove, stop, or open a shell into something: reported as warnings. */
-const DESTRUCTIVE_CALLS = new Set([
-  'DeleteService', 'DeleteCluster', 'DeleteCapacityProvider', 'DeregisterContainerInstance', 'DeregisterTaskDefinition',
-  'DeleteTaskDefinitions', 'DeleteTaskSet', 'StopTask', 'ExecuteCommand',
-]);
+const DESTRUCTIVE_CALLS = new Set(DESTRUCTIVE_API_CALLS);
 
 function classifyApiCall(event: ApiCallEvent, settings: ParrotSettings): Classification {
   if (!settings.apiCalls.has(event.eventName)) return skip(`${event.eventName} is not one of the API calls reported`);

@@ -155,7 +155,6 @@ function fields(d: Digest, tasks: readonly TaskStateEvent[]): MessageField[] {
   if (launch.length > 0) out.push({ name: 'Capacity', value: listed(launch, 3) });
   const deployments = distinct(d.findings.map((f) => (f.event.type === 'deployment' ? f.event.deploymentId : undefined)));
   if (deployments.length > 0) out.push({ name: 'Deployment', value: listed(deployments, 2) });
-  out.push({ name: 'Severity', value: d.severity });
   return out;
 }
 
@@ -173,7 +172,8 @@ function sections(d: Digest, context: RenderContext): MessageSection[] {
     out.push({ heading, text: [...shown, ...(items.length > shown.length ? [`… and ${items.length - shown.length} more`] : [])].join('\n') });
   };
   section('Deployments', of('deployment').map(({ event }) => deploymentText(event)));
-  section('Stopped tasks', of('task').map(({ event }) => taskText(event, context.facts(event))));
+  const stopped = stoppedTasksText(of('task').map(({ event }) => event), context);
+  if (stopped) out.push({ heading: 'Stopped tasks', text: stopped });
   section('Service events', of('service-action').map(({ event }) => serviceActionText(event)));
   section('Container instances', of('container-instance').map(({ event, label }) => instanceText(event, label, context.facts(event))));
   section('API calls', of('api-call').map(({ event }) => apiCallText(event)));
@@ -184,21 +184,46 @@ function deploymentText(e: DeploymentEvent): string {
   return `${clock(e.time)} ${e.eventName}${e.deploymentId ? ` ${e.deploymentId}` : ''}${e.reason ? `: ${e.reason}` : ''}`;
 }
 
-function taskText(t: TaskStateEvent, facts: EventFacts): string {
+/**
+ * The stopped tasks, grouped by how they stopped: each way once (stop code, reason, every container's exit code and
+ * reason), then one line per task (id, task definition, how long it ran, its instance). At most `MAX_LISTED` tasks.
+ */
+function stoppedTasksText(tasks: readonly TaskStateEvent[], context: RenderContext): string | undefined {
+  if (tasks.length === 0) return undefined;
+  const groups = new Map<string, { header: string[]; tasks: TaskStateEvent[] }>();
+  for (const t of tasks) {
+    const facts = context.facts(t);
+    const header = [
+      [t.stopCode, t.stoppedReason].filter((x) => x).join(' · ') || 'stopped',
+      ...t.containers.map((c) => {
+        const essential = facts.taskDefinition?.containers.get(c.name)?.essential;
+        const code = c.exitCode === undefined ? 'no exit code' : describeExit(c.exitCode);
+        return `  ${c.name}${essential === false ? ' (not essential)' : ''}: ${code}${c.reason ? `, ${c.reason}` : ''}`;
+      }),
+    ];
+    const key = header.join('\n');
+    groups.set(key, { header, tasks: [...(groups.get(key)?.tasks ?? []), t] });
+  }
+  const lines: string[] = [];
+  let shown = 0;
+  for (const group of [...groups.values()].sort((a, b) => b.tasks.length - a.tasks.length)) {
+    if (shown >= MAX_LISTED) break;
+    lines.push(`${group.tasks.length > 1 ? `${group.tasks.length} tasks: ` : ''}${group.header[0]}`, ...group.header.slice(1));
+    for (const t of group.tasks.slice(0, MAX_LISTED - shown)) lines.push(`  ${taskLine(t, context.facts(t))}`);
+    shown += Math.min(group.tasks.length, MAX_LISTED - shown);
+  }
+  if (tasks.length > shown) lines.push(`… and ${tasks.length - shown} more`);
+  return lines.join('\n');
+}
+
+/** `c94c707fb3c0 api:42 · ran 40s · on i-0836d2e65b7e6d3ce (DRAINING)`. */
+function taskLine(t: TaskStateEvent, facts: EventFacts): string {
   const parts = [`${t.taskId.slice(0, 12)} ${t.taskDefinition ?? ''}`.trim()];
-  if (t.stopCode) parts.push(t.stopCode);
   parts.push(t.uptimeSeconds !== undefined ? `ran ${formatDuration(t.uptimeSeconds)}` : t.startedAt ? 'running time unknown' : 'never started');
   const instance = facts.instance;
   if (instance?.ec2InstanceId) parts.push(`on ${instance.ec2InstanceId}${instance.status && instance.status !== 'ACTIVE' ? ` (${instance.status})` : ''}`);
   else if (t.launchType === 'FARGATE' || t.capacityProviderName?.startsWith('FARGATE')) parts.push('on Fargate');
-  const lines = [parts.join(' · ')];
-  if (t.stoppedReason) lines.push(`  ${t.stoppedReason}`);
-  for (const c of t.containers) {
-    const essential = facts.taskDefinition?.containers.get(c.name)?.essential;
-    const code = c.exitCode === undefined ? 'no exit code' : describeExit(c.exitCode);
-    lines.push(`  ${c.name}${essential === false ? ' (not essential)' : ''}: ${code}${c.reason ? `, ${c.reason}` : ''}`);
-  }
-  return lines.join('\n');
+  return parts.join(' · ');
 }
 
 function serviceActionText(e: ServiceActionEvent): string {

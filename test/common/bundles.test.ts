@@ -7,8 +7,9 @@ import * as path from 'path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { EcsAgentMonitor } from '../../src';
+import { EcsAgentMonitor, EcsParrot, NotificationChannel } from '../../src';
 import { HANDLER_BUNDLES, HandlerBundle } from '../../src/common/handler-function';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -17,6 +18,9 @@ const ROOT = path.join(__dirname, '..', '..');
 const CONSTRUCTS: Record<HandlerBundle, (scope: Construct) => void> = {
   'ecs-agent-monitor': (scope) => new EcsAgentMonitor(scope, 'Monitor', {
     clusters: [ecs.Cluster.fromClusterArn(scope, 'Cluster', 'arn:aws:ecs:us-east-1:123456789012:cluster/prod')],
+  }),
+  'ecs-parrot': (scope) => new EcsParrot(scope, 'Parrot', {
+    notifications: [NotificationChannel.slack(secretsmanager.Secret.fromSecretNameV2(scope, 'Slack', 'chatops/slack'))],
   }),
 };
 

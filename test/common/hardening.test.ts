@@ -11,7 +11,8 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { EcsAgentMonitor, FailureStore, HardeningProps } from '../../src';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { EcsAgentMonitor, EcsParrot, FailureStore, HardeningProps, NotificationChannel } from '../../src';
 import { IamRequest, IamSimulator, expectAllowed, expectDenied } from '../support/iam';
 
 const ACCOUNT = '123456789012';
@@ -22,6 +23,8 @@ interface Hardenable {
   readonly name: string;
   /** The service (kms:ViaService prefix) each resource encrypted with `encryptionKey` is used through. */
   readonly keyServices: readonly string[];
+  /** Services through which the functions only read data encrypted with `encryptionKey` (kms:Decrypt alone). */
+  readonly keyReadServices?: readonly string[];
   build(stack: Stack, hardening: HardeningProps): { functions: lambda.IFunction[] };
 }
 
@@ -33,6 +36,17 @@ const CONSTRUCTS: readonly Hardenable[] = [
       return { functions: [new EcsAgentMonitor(stack, 'Construct', { clusters: [cluster], ...hardening }).handler] };
     },
     keyServices: ['dynamodb'],
+  },
+  {
+    name: 'EcsParrot',
+    build: (stack, hardening) => {
+      const cluster = ecs.Cluster.fromClusterArn(stack, 'Cluster', `arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/prod`);
+      const topic = sns.Topic.fromTopicArn(stack, 'Topic', `arn:aws:sns:${REGION}:${ACCOUNT}:ops`);
+      return { functions: [new EcsParrot(stack, 'Construct', { clusters: [cluster], notifications: [NotificationChannel.snsTopic(topic)], ...hardening }).handler] };
+    },
+    // The dedupe table is read and written through DynamoDB; the event queue is only read (Lambda's event source mapping).
+    keyServices: ['dynamodb'],
+    keyReadServices: ['sqs'],
   },
 ];
 
@@ -55,7 +69,7 @@ function hardened(build: Hardenable['build'], extra: Partial<HardeningProps> = {
   return { stack, key, vpc, securityGroup, functions, template: Template.fromStack(stack) };
 }
 
-describe.each(CONSTRUCTS)('$name', ({ build, keyServices }) => {
+describe.each(CONSTRUCTS)('$name', ({ build, keyServices, keyReadServices = [] }) => {
   test('logRetention and logEncryptionKey: every log group is kept a year and encrypted with the key', () => {
     const { stack, key, template } = hardened(build);
 
@@ -137,11 +151,15 @@ describe.each(CONSTRUCTS)('$name', ({ build, keyServices }) => {
       const through = (service: string, action: string): IamRequest => ({
         action, resource: keyArnResolved, resourcePolicy: keyPolicy, context: { 'kms:ViaService': `${service}.${REGION}.amazonaws.com` },
       });
-      await expectAllowed(sim, keyServices.flatMap((service) => ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'].map((a) => through(service, a))));
+      await expectAllowed(sim, [
+        ...keyServices.flatMap((service) => ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'].map((a) => through(service, a))),
+        ...keyReadServices.map((service) => through(service, 'kms:Decrypt')),
+      ]);
       await expectDenied(sim, [
         { action: 'kms:Decrypt', resource: keyArnResolved, resourcePolicy: keyPolicy },
         through('s3', 'kms:Decrypt'),
         ...keyServices.flatMap((service) => ['kms:CreateGrant', 'kms:ScheduleKeyDeletion', 'kms:PutKeyPolicy', 'kms:ReEncryptFrom'].map((a) => through(service, a))),
+        ...keyReadServices.flatMap((service) => ['kms:Encrypt', 'kms:GenerateDataKey', 'kms:CreateGrant'].map((a) => through(service, a))),
       ]);
     }
   });

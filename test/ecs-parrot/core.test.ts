@@ -346,15 +346,15 @@ describe('the message', () => {
     expect(message.title).toBe('1 task of service api stopped: OutOfMemoryError (web)');
     expect(message.fields).toEqual([
       { name: 'Cluster', value: 'prod' }, { name: 'Service', value: 'api' }, { name: 'Task definition', value: 'api:42' },
-      { name: 'Capacity', value: 'prod-asg-capacity-provider' }, { name: 'Severity', value: 'WARNING' },
+      { name: 'Capacity', value: 'prod-asg-capacity-provider' },
     ]);
     expect(message.sections).toEqual([{
       heading: 'Stopped tasks',
       text: [
-        'f0e1d2c3b4a5 api:42 · EssentialContainerExited · ran 3m 12s · on i-0abcdef0123456789 (DRAINING)',
-        '  Essential container in task exited',
+        'EssentialContainerExited · Essential container in task exited',
         '  web: exit 137 (SIGKILL), OutOfMemoryError: Container killed due to memory usage',
         '  xray-daemon (not essential): exit 0',
+        '  f0e1d2c3b4a5 api:42 · ran 3m 12s · on i-0abcdef0123456789 (DRAINING)',
       ].join('\n'),
     }]);
     expect(message.context).toEqual(['123456789012', 'us-east-1', '2026-03-02 08:03 UTC']);
