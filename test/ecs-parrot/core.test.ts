@@ -11,6 +11,7 @@ import { parseEvent, parseTime, type ParrotEvent, type TaskStateEvent } from '..
 import { formatDuration, logsConsoleUrl, renderDigest } from '../../lambda/ecs-parrot/message';
 
 const T0 = new Date('2026-03-02T08:00:00.000Z');
+const OOM = 'OutOfMemoryError: Container killed due to memory usage';
 const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
 
 function settings(overrides: Partial<ParrotSettings> = {}): ParrotSettings {
@@ -107,6 +108,33 @@ describe('parsing', () => {
     [1479486600123, '2016-11-18T16:30:00.123Z'],
   ])('parses the timestamp %p', (input, expected) => {
     expect(parseTime(input)?.toISOString()).toBe(expected);
+  });
+
+  test('the events the tests build have the shapes of the fixtures they are built from', () => {
+    const keys = (o: object) => Object.keys(o).sort();
+    const union = (...objects: object[]) => [...new Set(objects.flatMap(keys))].sort();
+    const f = (name: string) => eventBridgeFixtures().find((x) => x.name === name)!.event;
+    const stoppedFixture = f('task-state-change-ec2-stopped-user-initiated.json');
+    const runningFixture = f('task-state-change-ec2-running-2025.json');
+    const built = taskEvent({
+      taskId: hexId('shape'),
+      group: 'service:api',
+      taskDefinition: 'api:1',
+      lastStatus: 'STOPPED',
+      containers: [{ name: 'web', exitCode: 137, reason: OOM }],
+      createdAt: at(0),
+      startedAt: at(10),
+      at: at(60),
+      version: 4,
+    });
+    expect(keys(built)).toEqual(keys(stoppedFixture));
+    expect(union(stoppedFixture.detail, runningFixture.detail)).toEqual(expect.arrayContaining(keys(built.detail)));
+    // ECS adds a container's reason when it has one (the API's Container.reason).
+    expect([...keys(stoppedFixture.detail.containers[0]), 'reason']).toEqual(expect.arrayContaining(keys(built.detail.containers[0])));
+    const deployment = deploymentEvent({ service: 'api', eventName: 'SERVICE_DEPLOYMENT_FAILED', eventType: 'ERROR', deploymentId: 'ecs-svc/1', reason: 'r', at: at(0) });
+    expect(keys(deployment.detail)).toEqual(keys(f('deployment-state-change-failed.json').detail));
+    const instance = containerInstanceEvent({ id: 'a', ec2InstanceId: 'i-0a', status: 'DRAINING', agentConnected: true, version: 2, at: at(0) });
+    expect(keys(instance.detail)).toEqual(keys(f('container-instance-state-change-active.json').detail));
   });
 
   test('malformed events say why', () => {
