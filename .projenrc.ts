@@ -20,6 +20,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   // Lists only what exists: each construct adds itself here and to the README's table.
   description: 'AWS CDK constructs for running Amazon ECS well: EcsAgentMonitor replaces container instances whose ECS agent stays disconnected; '
     + 'EcsAgentUpdater rolls ECS agent updates through healthy clusters, a few instances at a time; '
+    + 'EcsParrot posts ECS events to chat, concise, deduplicated and never lost; '
     + 'EcsStatusApi is an HTTP API and status page for every ECS service.',
   author: 'cdk-ecs-ops developers',
   authorAddress: 'cdk-ecs-ops@users.noreply.github.com',

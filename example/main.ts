@@ -10,7 +10,9 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
-import { EcsAgentMonitor, EcsAgentUpdater, EcsStatusApi, NotificationChannel, ReplacementAction, StatusApiAuthorization } from '../src';
+import {
+  EcsAgentMonitor, EcsAgentUpdater, EcsParrot, EcsStatusApi, NotificationChannel, ParrotEvents, ReplacementAction, StatusApiAuthorization,
+} from '../src';
 
 const app = new App();
 const stack = new Stack(app, 'EcsOpsExample', {
@@ -56,6 +58,15 @@ new EcsAgentUpdater(stack, 'AgentUpdater', {
   notifications: [NotificationChannel.slack(slack, { jsonKey: 'url' })],
   reportAmiDrift: true,
   createAlarms: true,
+  alarmActions: [new cloudwatchActions.SnsAction(oncall)],
+});
+
+// ECS events to the team's Slack channel, coalesced per service; the on-call topic hears when chat cannot.
+new EcsParrot(stack, 'Parrot', {
+  notifications: [NotificationChannel.slack(slack, { jsonKey: 'url' })],
+  clusters: [prod, staging],
+  events: ParrotEvents.of({ spotInterruptions: false }),
+  ignoreContainers: ['xray-daemon'],
   alarmActions: [new cloudwatchActions.SnsAction(oncall)],
 });
 

@@ -2,3 +2,4 @@ export * from './common';
 export * from './ecs-agent-monitor';
 export * from './ecs-status-api';
 export * from './ecs-agent-updater';
+export * from './ecs-parrot';

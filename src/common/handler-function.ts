@@ -18,7 +18,7 @@ export const ASSETS_DIR = path.join(__dirname, '..', '..', 'assets');
  * Every handler the package ships: `lambda/<name>` is bundled into `assets/<name>`, and one construct uses it.
  * (test/common/bundles.test.ts checks all three agree.)
  */
-export const HANDLER_BUNDLES = ['ecs-agent-monitor', 'ecs-agent-updater', 'ecs-status-api'] as const;
+export const HANDLER_BUNDLES = ['ecs-agent-monitor', 'ecs-agent-updater', 'ecs-parrot', 'ecs-status-api'] as const;
 export type HandlerBundle = typeof HANDLER_BUNDLES[number];
 
 export interface HandlerFunctionProps {

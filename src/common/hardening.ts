@@ -82,12 +82,15 @@ function allowLogsToUseKey(scope: Construct, key: kms.IKey, logGroupName: string
 
 /**
  * Lets `grantee` have a service use `key` on its behalf to read and write data (kms:ViaService): decrypt, encrypt
- * and generate data keys, nothing else, and never directly.
+ * and generate data keys (or only the `actions` given, e.g. `kms:Decrypt` to read), nothing else, and never directly.
  */
-export function grantKeyThroughService(grantee: iam.IGrantable, key: kms.IKey, service: string, scope: Construct): void {
+export function grantKeyThroughService(
+  grantee: iam.IGrantable, key: kms.IKey, service: string, scope: Construct,
+  actions: readonly string[] = ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
+): void {
   iam.Grant.addToPrincipal({
     grantee,
-    actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
+    actions: [...actions],
     resourceArns: [key.keyArn],
     conditions: { StringEquals: { 'kms:ViaService': `${service}.${Stack.of(scope).region}.amazonaws.com` } },
   });

@@ -7,9 +7,11 @@ import { readFileSync } from 'fs';
 import { join } from 'path';
 import { App, Stack } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
-import { EcsAgentMonitor, EcsStatusApi } from '../../src';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { EcsAgentMonitor, EcsParrot, EcsStatusApi, NotificationChannel } from '../../src';
 import type { HandlerBundle } from '../../src/common/handler-function';
 import { AGENT_UPDATER_TYPICAL_RUN } from '../ecs-agent-updater/typical-run';
+import { hexId, sqsBatch, taskEvent } from '../ecs-parrot/support/events';
 import { restEvent } from '../ecs-status-api/support/status';
 import type { AwsStandin } from '../support/aws-standin';
 import { synthesizedEnvironment } from '../support/synthesized-environment';
@@ -106,6 +108,63 @@ export const TYPICAL_RUNS: readonly TypicalRun[] = [
     clientPackages: ['@aws-sdk/client-ecs'],
   },
   AGENT_UPDATER_TYPICAL_RUN,
+  {
+    bundle: 'ecs-parrot',
+    description: 'a batch of 3 events, one worth a message (a Fargate task OOM-killed): claim it, describe its task definition, '
+      + 'read the ongoing failures, publish to SNS, record the delivery',
+    environment: () => {
+      const stack = new Stack(new App(), 'Ops', { env: { account: ACCOUNT, region: REGION } });
+      const topic = sns.Topic.fromTopicArn(stack, 'Topic', `arn:aws:sns:${REGION}:${ACCOUNT}:ops`);
+      return synthesizedEnvironment(stack, new EcsParrot(stack, 'Parrot', { notifications: [NotificationChannel.snsTopic(topic)] }).handler);
+    },
+    event: (() => {
+      const now = Date.now();
+      const task = (seed: string, lastStatus: 'RUNNING' | 'STOPPED', containers: Array<{ name: string; exitCode?: number; reason?: string }>, stopCode?: string) => taskEvent({
+        taskId: hexId(seed),
+        group: 'service:api',
+        taskDefinition: 'api:42',
+        lastStatus,
+        containers,
+        stopCode,
+        fargate: true,
+        stoppedReason: stopCode === 'UserInitiated' ? 'Task stopped by user' : undefined,
+        createdAt: new Date(now - 600_000),
+        startedAt: new Date(now - 580_000),
+        at: new Date(now - 5000),
+        version: 5,
+      });
+      return sqsBatch([
+        task('typical-oom', 'STOPPED', [{ name: 'web', exitCode: 137, reason: 'OutOfMemoryError: Container killed due to memory usage' }]),
+        task('typical-running', 'RUNNING', [{ name: 'web' }]),
+        task('typical-stopped', 'STOPPED', [{ name: 'web', exitCode: 0 }], 'UserInitiated'),
+      ]);
+    })(),
+    answer: (standin) => {
+      standin.on('dynamodb', 'PutItem', {});
+      standin.on('dynamodb', 'BatchGetItem', (input: { RequestItems: Record<string, unknown> }) => ({
+        Responses: Object.fromEntries(Object.keys(input.RequestItems).map((table) => [table, []])), UnprocessedKeys: {},
+      }));
+      standin.on('dynamodb', 'UpdateItem', {});
+      standin.on('ecs', 'DescribeTaskDefinition', {
+        taskDefinition: {
+          taskDefinitionArn: `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/api:42`,
+          family: 'api',
+          revision: 42,
+          status: 'ACTIVE',
+          containerDefinitions: [{
+            name: 'web',
+            image: `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/api:42`,
+            essential: true,
+            logConfiguration: { logDriver: 'awslogs', options: { 'awslogs-group': '/ecs/api', 'awslogs-region': REGION, 'awslogs-stream-prefix': 'api' } },
+          }],
+        },
+      });
+      standin.on('sns', 'Publish', { MessageId: '6a1f4b2e-0000-4000-8000-000000000001' });
+    },
+    calls: ['dynamodb:PutItem', 'ecs:DescribeTaskDefinition', 'dynamodb:BatchGetItem', 'sns:Publish', 'dynamodb:UpdateItem'],
+    clients: ['DynamoDB', 'ECS', 'SNS'],
+    clientPackages: ['@aws-sdk/client-ecs', '@aws-sdk/client-dynamodb', '@aws-sdk/client-secrets-manager', '@aws-sdk/client-ssm', '@aws-sdk/client-sns'],
+  },
 ];
 
 /**

@@ -7,8 +7,9 @@ import * as path from 'path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { EcsAgentMonitor, EcsAgentUpdater, EcsStatusApi } from '../../src';
+import { EcsAgentMonitor, EcsAgentUpdater, EcsParrot, EcsStatusApi, NotificationChannel } from '../../src';
 import { HANDLER_BUNDLES, HandlerBundle } from '../../src/common/handler-function';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -21,6 +22,9 @@ const CONSTRUCTS: Record<HandlerBundle, (scope: Construct) => void> = {
   'ecs-status-api': (scope) => new EcsStatusApi(scope, 'Status'),
   'ecs-agent-updater': (scope) => new EcsAgentUpdater(scope, 'Updater', {
     clusters: [ecs.Cluster.fromClusterArn(scope, 'UpdaterCluster', 'arn:aws:ecs:us-east-1:123456789012:cluster/prod')],
+  }),
+  'ecs-parrot': (scope) => new EcsParrot(scope, 'Parrot', {
+    notifications: [NotificationChannel.slack(secretsmanager.Secret.fromSecretNameV2(scope, 'Slack', 'chatops/slack'))],
   }),
 };
 

@@ -11,7 +11,8 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { EcsAgentMonitor, EcsAgentUpdater, EcsStatusApi, FailureStore, HardeningProps } from '../../src';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { EcsAgentMonitor, EcsAgentUpdater, EcsParrot, EcsStatusApi, FailureStore, HardeningProps, NotificationChannel } from '../../src';
 import { IamRequest, IamSimulator, IntrinsicResolver, expectAllowed, expectDenied } from '../support/iam';
 
 const ACCOUNT = '123456789012';
@@ -25,6 +26,8 @@ interface Hardenable {
    * construct that creates no table, queue or topic (it has nothing to encrypt with the key, and grants no use of it).
    */
   readonly keyServices: readonly string[];
+  /** Services through which the functions only read data encrypted with `encryptionKey` (kms:Decrypt alone). */
+  readonly keyReadServices?: readonly string[];
   build(stack: Stack, hardening: HardeningProps): { functions: lambda.IFunction[] };
 }
 
@@ -53,6 +56,17 @@ const CONSTRUCTS: readonly Hardenable[] = [
     },
     keyServices: ['dynamodb'],
   },
+  {
+    name: 'EcsParrot',
+    build: (stack, hardening) => {
+      const cluster = ecs.Cluster.fromClusterArn(stack, 'Cluster', `arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/prod`);
+      const topic = sns.Topic.fromTopicArn(stack, 'Topic', `arn:aws:sns:${REGION}:${ACCOUNT}:ops`);
+      return { functions: [new EcsParrot(stack, 'Construct', { clusters: [cluster], notifications: [NotificationChannel.snsTopic(topic)], ...hardening }).handler] };
+    },
+    // The dedupe table is read and written through DynamoDB; the event queue is only read (Lambda's event source mapping).
+    keyServices: ['dynamodb'],
+    keyReadServices: ['sqs'],
+  },
 ];
 
 function hardened(build: Hardenable['build'], extra: Partial<HardeningProps> = {}) {
@@ -74,7 +88,7 @@ function hardened(build: Hardenable['build'], extra: Partial<HardeningProps> = {
   return { stack, key, vpc, securityGroup, functions, template: Template.fromStack(stack) };
 }
 
-describe.each(CONSTRUCTS)('$name', ({ build, keyServices }) => {
+describe.each(CONSTRUCTS)('$name', ({ build, keyServices, keyReadServices = [] }) => {
   test('logRetention and logEncryptionKey: every log group is kept a year and encrypted with the key', () => {
     const { stack, key, template } = hardened(build);
 
@@ -158,14 +172,18 @@ describe.each(CONSTRUCTS)('$name', ({ build, keyServices }) => {
       const through = (service: string, action: string): IamRequest => ({
         action, resource: keyArnResolved, resourcePolicy: keyPolicy, context: { 'kms:ViaService': `${service}.${REGION}.amazonaws.com` },
       });
-      if (keyServices.length > 0) {
-        await expectAllowed(sim, keyServices.flatMap((service) => ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'].map((a) => through(service, a))));
-      }
+      const needed = [
+        ...keyServices.flatMap((service) => ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'].map((a) => through(service, a))),
+        ...keyReadServices.map((service) => through(service, 'kms:Decrypt')),
+      ];
+      // A construct that keeps nothing under the key (no table, queue or topic) needs none of it: see the denials.
+      if (needed.length > 0) await expectAllowed(sim, needed);
       await expectDenied(sim, [
-        ...(keyServices.length === 0 ? ['dynamodb', 'sqs', 'sns'].map((service) => through(service, 'kms:Decrypt')) : []),
+        ...(needed.length === 0 ? ['dynamodb', 'sqs', 'sns'].map((service) => through(service, 'kms:Decrypt')) : []),
         { action: 'kms:Decrypt', resource: keyArnResolved, resourcePolicy: keyPolicy },
         through('s3', 'kms:Decrypt'),
         ...keyServices.flatMap((service) => ['kms:CreateGrant', 'kms:ScheduleKeyDeletion', 'kms:PutKeyPolicy', 'kms:ReEncryptFrom'].map((a) => through(service, a))),
+        ...keyReadServices.flatMap((service) => ['kms:Encrypt', 'kms:GenerateDataKey', 'kms:CreateGrant'].map((a) => through(service, a))),
       ]);
     }
   });

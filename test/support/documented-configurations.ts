@@ -11,6 +11,7 @@
 import type { DocumentedConfiguration } from './configuration-kit';
 import { AGENT_MONITOR_CONFIGURATIONS } from '../ecs-agent-monitor/documented-configurations';
 import { AGENT_UPDATER_CONFIGURATIONS } from '../ecs-agent-updater/documented-configurations';
+import { PARROT_CONFIGURATIONS } from '../ecs-parrot/documented-configurations';
 import { STATUS_API_CONFIGURATIONS } from '../ecs-status-api/documented-configurations';
 
 export type { DocumentedConfiguration, Modules } from './configuration-kit';
@@ -21,4 +22,5 @@ export const DOCUMENTED_CONFIGURATIONS: readonly DocumentedConfiguration[] = [
   ...AGENT_MONITOR_CONFIGURATIONS,
   ...STATUS_API_CONFIGURATIONS,
   ...AGENT_UPDATER_CONFIGURATIONS,
+  ...PARROT_CONFIGURATIONS,
 ];

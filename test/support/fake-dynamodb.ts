@@ -20,28 +20,50 @@
  * record, each with its exact condition and `ReturnValues: UPDATED_NEW`), BatchWriteItem (DeleteRequests, at most 25).
  * TTL deletion is not modelled: an expired item stays until deleted (the store skips it, as it must).
  *
- * For tables of other shapes (`keySchema`, e.g. the agent updater's state table keyed by `cluster` alone):
- * BatchGetItem (at most 100 keys, `Responses` and `UnprocessedKeys`) and PutRequests in BatchWriteItem.
- * `returnUnprocessed(n)` makes the next batch calls leave `n` requests unprocessed, as DynamoDB does under load.
+ * A table created with `keySchema` is a generic table instead: GetItem, BatchGetItem, PutItem, UpdateItem,
+ * DeleteItem and BatchWriteItem (PutRequests and DeleteRequests, at most 25) with condition, update and projection expressions evaluated as DynamoDB evaluates them (the subset in
+ * fake-dynamodb/expressions.ts; anything else fails loudly), conditional failures with
+ * `ReturnValuesOnConditionCheckFailure`, and the request checks DynamoDB makes (key attributes, unused placeholders,
+ * at most 100 distinct keys in a BatchGetItem). `unprocessedPlan` and `returnUnprocessed(n)` make batch calls leave
+ * requests unprocessed, as DynamoDB does under load.
+ *
+ * ```ts
+ * const table = new FakeDynamoDb({ tableName: 'dedupe', keySchema: { partitionKey: 'pk' } }).install();
+ * await handler(event);
+ * expect(table.itemByKey({ pk: { S: 'event#...' } })?.delivered).toEqual({ SS: ['slack#0'] });
+ * ```
  */
 import {
   AttributeValue,
   BatchGetItemCommandInput,
   BatchWriteItemCommandInput,
   ConditionalCheckFailedException,
+  DeleteItemCommandInput,
   DynamoDBClient,
+  GetItemCommandInput,
   InternalServerError,
   ProvisionedThroughputExceededException,
+  PutItemCommandInput,
   QueryCommandInput,
   ResourceNotFoundException,
   UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { AwsStub, mockClient } from 'aws-sdk-client-mock';
+import {
+  ExpressionAttributes, ExpressionError, Placeholders, applyUpdate, checkAllPlaceholdersUsed, parseCondition, parseProjection,
+} from './fake-dynamodb/expressions';
 
 type Item = Record<string, AttributeValue>;
 
-/** The commands the fake answers. */
-export type FakeDynamoDbCommand = 'Query' | 'UpdateItem' | 'BatchWriteItem' | 'BatchGetItem';
+/** The commands the fake answers (the last four only for a generic table, one with a `keySchema`). */
+export type FakeDynamoDbCommand = 'Query' | 'UpdateItem' | 'BatchWriteItem' | 'GetItem' | 'BatchGetItem' | 'PutItem' | 'DeleteItem';
+
+/** The key attributes of a generic table. */
+export interface FakeDynamoDbKeySchema {
+  readonly partitionKey: string;
+  /** @default - no sort key */
+  readonly sortKey?: string;
+}
 
 /** One recorded call. */
 export interface FakeDynamoDbCall {
@@ -57,10 +79,10 @@ export interface FakeDynamoDbOptions {
   /** ARN used for `iamRequests()`. @default arn:aws:dynamodb:us-east-1:123456789012:table/<tableName> */
   readonly tableArn?: string;
   /**
-   * The table's key: its partition key and, if it has one, its sort key (both strings).
-   * @default { partitionKey: 'cluster', sortKey: 'instance' } (the agent monitor's failure table)
+   * The key attributes of a generic table (GetItem, BatchGetItem, PutItem, UpdateItem, DeleteItem with expressions).
+   * @default - the agent monitor's failure table (`cluster` and `instance`, the monitor's exact requests)
    */
-  readonly keySchema?: { readonly partitionKey: string; readonly sortKey?: string };
+  readonly keySchema?: FakeDynamoDbKeySchema;
 }
 
 /** Options of {@link FakeDynamoDb.startOutage}. */
@@ -99,8 +121,8 @@ export class FakeDynamoDb {
   /** The aws-sdk-client-mock stub while installed. */
   public mock?: AwsStub<any, any, any>;
 
-  /** The table's key attributes. */
-  public readonly keySchema: { readonly partitionKey: string; readonly sortKey?: string };
+  /** The key attributes, for a generic table. */
+  public readonly keySchema?: FakeDynamoDbKeySchema;
 
   private outage?: DynamoDbOutage;
   private unprocessed = 0;
@@ -108,25 +130,7 @@ export class FakeDynamoDb {
   constructor(options: FakeDynamoDbOptions = {}) {
     this.tableName = options.tableName ?? 'ecs-agent-monitor-failures';
     this.tableArn = options.tableArn ?? `arn:aws:dynamodb:us-east-1:123456789012:table/${this.tableName}`;
-    this.keySchema = options.keySchema ?? { partitionKey: 'cluster', sortKey: 'instance' };
-  }
-
-  /** The item with this partition (and sort) key value, or undefined. */
-  public item(partitionKey: string, sortKey?: string): Item | undefined {
-    return this.items.get(this.storageKey({
-      [this.keySchema.partitionKey]: { S: partitionKey },
-      ...(this.keySchema.sortKey ? { [this.keySchema.sortKey]: { S: sortKey ?? '' } } : {}),
-    }));
-  }
-
-  /** Store an item as it is (Prepare); its key attributes must be strings. */
-  public putItem(item: Item): void {
-    this.items.set(this.storageKey(item), structuredClone(item));
-  }
-
-  /** The next BatchGetItem and BatchWriteItem calls leave `count` requests in all unprocessed (the last ones of each call). */
-  public returnUnprocessed(count: number): void {
-    this.unprocessed = count;
+    this.keySchema = options.keySchema;
   }
 
   /** Make every `DynamoDBClient` answer from this table. */
@@ -156,6 +160,23 @@ export class FakeDynamoDb {
   public count(cluster: string, instanceArn: string): number | undefined {
     const item = this.items.get(cluster + KEY_SEPARATOR + instanceArn);
     return item?.failures ? Number(item.failures.N) : undefined;
+  }
+
+  /**
+   * The raw item of one key (`undefined` when none): `cluster` and `instance` of the failure table, or the string
+   * partition (and sort) key values of a generic table.
+   */
+  public item(partitionKey: string, sortKey?: string): Record<string, AttributeValue> | undefined {
+    if (!this.keySchema) return this.items.get(partitionKey + KEY_SEPARATOR + sortKey);
+    return this.itemByKey({
+      [this.keySchema.partitionKey]: { S: partitionKey },
+      ...(this.keySchema.sortKey ? { [this.keySchema.sortKey]: { S: sortKey ?? '' } } : {}),
+    });
+  }
+
+  /** The next batch calls leave `count` requests in all unprocessed (the last ones of each call). */
+  public returnUnprocessed(count: number): void {
+    this.unprocessed = count;
   }
 
   /** When a count expires, in epoch seconds (`undefined` when no item). */
@@ -194,6 +215,17 @@ export class FakeDynamoDb {
       expiresAt: { N: String(expiresAtSeconds) },
       ...(countedAtSeconds !== undefined ? { countedAt: { N: String(countedAtSeconds) } } : {}),
     });
+  }
+
+  /** An item of a generic table by its key (`undefined` when none). */
+  public itemByKey(key: Item): Item | undefined {
+    const found = this.items.get(this.genericKey(key));
+    return found ? structuredClone(found) : undefined;
+  }
+
+  /** Store an item of a generic table directly (Prepare). */
+  public putItem(item: Item): void {
+    this.items.set(this.genericKey(item), structuredClone(item));
   }
 
   /** Recorded calls of one command. */
@@ -235,11 +267,11 @@ export class FakeDynamoDb {
   }
 
   private answer(name: string, input: any): object {
+    if (this.keySchema) return this.answerGeneric(name, input);
     switch (name) {
       case 'Query': return this.query(input);
       case 'UpdateItem': return this.updateItem(input);
       case 'BatchWriteItem': return this.batchWriteItem(input);
-      case 'BatchGetItem': return this.batchGetItem(input);
       default: throw new Error(`FakeDynamoDb does not model ${name}`);
     }
   }
@@ -349,39 +381,13 @@ export class FakeDynamoDb {
     }
     const { done, left } = this.splitUnprocessed(requests);
     for (const request of done) {
-      if (request.DeleteRequest?.Key && this.isKey(request.DeleteRequest.Key)) {
-        this.items.delete(this.storageKey(request.DeleteRequest.Key));
-      } else if (request.PutRequest?.Item && this.hasKey(request.PutRequest.Item)) {
-        this.items.set(this.storageKey(request.PutRequest.Item), request.PutRequest.Item);
-      } else {
-        throw new Error(`FakeDynamoDb: only DeleteRequests and PutRequests keyed by ${this.keyNames()} are modelled, got ${JSON.stringify(request)}`);
+      const k = request.DeleteRequest?.Key;
+      if (!k || Object.keys(k).sort().join(',') !== 'cluster,instance') {
+        throw new Error(`FakeDynamoDb: only DeleteRequests keyed by {cluster, instance} are modelled, got ${JSON.stringify(request)}`);
       }
+      this.items.delete(k.cluster.S! + KEY_SEPARATOR + k.instance.S!);
     }
     return { UnprocessedItems: left.length > 0 ? { [tables[0]]: left } : {} };
-  }
-
-  private batchGetItem(input: BatchGetItemCommandInput): object {
-    const tables = Object.keys(input.RequestItems ?? {});
-    if (tables.length !== 1) throw new Error(`FakeDynamoDb: BatchGetItem from one table expected, got ${tables}`);
-    this.requireTable(tables[0]);
-    const request = input.RequestItems![tables[0]];
-    const keys = request.Keys ?? [];
-    if (keys.length < 1 || keys.length > 100) throw new Error(`FakeDynamoDb: BatchGetItem takes 1 to 100 keys, got ${keys.length}`);
-    const distinctKeys = new Set(keys.map((k) => JSON.stringify(k)));
-    if (distinctKeys.size !== keys.length) {
-      // What DynamoDB answers for a repeated key.
-      throw new Error('FakeDynamoDb: ValidationException: Provided list of item keys contains duplicates');
-    }
-    for (const key of keys) if (!this.isKey(key)) throw new Error(`FakeDynamoDb: BatchGetItem key must be ${this.keyNames()}, got ${JSON.stringify(key)}`);
-    if (request.AttributesToGet !== undefined || request.ProjectionExpression !== undefined) {
-      throw new Error('FakeDynamoDb: BatchGetItem projections are not modelled');
-    }
-    const { done, left } = this.splitUnprocessed(keys);
-    const found = done.map((key) => this.items.get(this.storageKey(key))).filter((item): item is Item => item !== undefined);
-    return {
-      Responses: { [tables[0]]: found.map((item) => structuredClone(item)) },
-      UnprocessedKeys: left.length > 0 ? { [tables[0]]: { ...request, Keys: left } } : {},
-    };
   }
 
   /** Splits a batch into what is done now and what is left unprocessed (see `unprocessedPlan` and `returnUnprocessed`). */
@@ -393,23 +399,182 @@ export class FakeDynamoDb {
     return { done: requests.slice(0, requests.length - count), left: requests.slice(requests.length - count) };
   }
 
-  private keyNames(): string {
-    return `{${[this.keySchema.partitionKey, this.keySchema.sortKey].filter(Boolean).join(', ')}}`;
+  // ---------------------------------------------------------------------------------------------- generic table
+
+  private answerGeneric(name: string, input: any): object {
+    for (const legacy of ['Expected', 'AttributeUpdates', 'ConditionalOperator', 'AttributesToGet', 'KeyConditions', 'QueryFilter']) {
+      if (input[legacy] !== undefined) throw new Error(`FakeDynamoDb does not model the legacy parameter ${legacy}; use expressions`);
+    }
+    try {
+      switch (name) {
+        case 'GetItem': return this.getItem(input);
+        case 'BatchGetItem': return this.batchGetItem(input);
+        case 'PutItem': return this.putItemCommand(input);
+        case 'UpdateItem': return this.updateItemGeneric(input);
+        case 'DeleteItem': return this.deleteItem(input);
+        case 'BatchWriteItem': return this.batchWriteItemGeneric(input);
+        default: throw new Error(`FakeDynamoDb does not model ${name} on a generic table`);
+      }
+    } catch (error) {
+      throw error instanceof ExpressionError ? validation(error.message) : error;
+    }
   }
 
-  /** True when `key` has exactly the key attributes, as strings. */
-  private isKey(key: Record<string, AttributeValue>): boolean {
-    const names = [this.keySchema.partitionKey, this.keySchema.sortKey].filter((n): n is string => !!n).sort();
-    return Object.keys(key).sort().join(',') === names.join(',') && this.hasKey(key);
+  private keyNames(): string[] {
+    return [this.keySchema!.partitionKey, ...(this.keySchema!.sortKey ? [this.keySchema!.sortKey] : [])];
   }
 
-  /** True when `item` has every key attribute as a string. */
-  private hasKey(item: Record<string, AttributeValue>): boolean {
-    return [this.keySchema.partitionKey, this.keySchema.sortKey].every((n) => !n || typeof item[n]?.S === 'string');
+  /** The map key of an item or a key: its key attributes, checked. */
+  private genericKey(itemOrKey: Item): string {
+    if (!this.keySchema) throw new Error('FakeDynamoDb: itemByKey() and putItem() are for a table created with keySchema');
+    return this.keyNames().map((n) => {
+      const v = itemOrKey[n];
+      if (!v || (v.S === undefined && v.N === undefined && v.B === undefined)) throw validation(`One or more parameter values were invalid: Missing the key ${n} in the item`);
+      return JSON.stringify(v);
+    }).join(KEY_SEPARATOR);
   }
 
-  private storageKey(item: Record<string, AttributeValue>): string {
-    const sortKey = this.keySchema.sortKey;
-    return item[this.keySchema.partitionKey].S! + (sortKey ? KEY_SEPARATOR + item[sortKey].S! : '');
+  private checkKey(key: Item | undefined): string {
+    const names = Object.keys(key ?? {}).sort();
+    if (names.join(',') !== [...this.keyNames()].sort().join(',')) {
+      throw validation('The provided key element does not match the schema');
+    }
+    return this.genericKey(key!);
   }
+
+  /** A function that applies a projection expression (none: the whole item). */
+  private projection(
+    projection: string | undefined, attributes: ExpressionAttributes, used: Placeholders[],
+  ): (item: Item | undefined) => Item | undefined {
+    if (projection === undefined) return (item) => item;
+    const { names, placeholders } = parseProjection(projection, attributes);
+    used.push(placeholders);
+    return (item) => item && Object.fromEntries(names.filter((n) => item[n] !== undefined).map((n) => [n, item[n]]));
+  }
+
+  private condition(
+    expression: string | undefined, attributes: ExpressionAttributes, used: Placeholders[], current: Item | undefined, returnOld: boolean,
+  ): void {
+    if (expression === undefined) return;
+    const parsed = parseCondition(expression, attributes);
+    used.push(parsed.placeholders);
+    checkAllPlaceholdersUsed(attributes, used);
+    if (!parsed.test(current)) {
+      throw new ConditionalCheckFailedException({
+        message: 'The conditional request failed',
+        $metadata: metadata(400),
+        ...(returnOld && current ? { Item: structuredClone(current) } : {}),
+      });
+    }
+  }
+
+  private getItem(input: GetItemCommandInput): object {
+    this.requireTable(input.TableName);
+    const attributes = { names: input.ExpressionAttributeNames };
+    const used: Placeholders[] = [];
+    const project = this.projection(input.ProjectionExpression, attributes, used);
+    checkAllPlaceholdersUsed(attributes, used);
+    const item = project(this.items.get(this.checkKey(input.Key)));
+    return item ? { Item: structuredClone(item) } : {};
+  }
+
+  private batchGetItem(input: BatchGetItemCommandInput): object {
+    const tables = Object.keys(input.RequestItems ?? {});
+    if (tables.length !== 1) throw new Error(`FakeDynamoDb: BatchGetItem from one table expected, got ${tables}`);
+    this.requireTable(tables[0]);
+    const request = input.RequestItems![tables[0]];
+    const keys = request.Keys ?? [];
+    if (keys.length < 1 || keys.length > 100) throw validation(`Too many items requested for the BatchGetItem call (1 to 100 keys), got ${keys.length}`);
+    const mapKeys = keys.map((k) => this.checkKey(k));
+    if (new Set(mapKeys).size !== mapKeys.length) throw validation('Provided list of item keys contains duplicates');
+    const attributes = { names: request.ExpressionAttributeNames };
+    const used: Placeholders[] = [];
+    const project = this.projection(request.ProjectionExpression, attributes, used);
+    checkAllPlaceholdersUsed(attributes, used);
+    const { done, left } = this.splitUnprocessed(keys.map((key, i) => ({ key, mapKey: mapKeys[i] })));
+    const found = done.map(({ mapKey }) => project(this.items.get(mapKey))).filter((i): i is Item => !!i);
+    return {
+      Responses: { [tables[0]]: structuredClone(found) },
+      UnprocessedKeys: left.length > 0 ? { [tables[0]]: { ...request, Keys: left.map(({ key }) => key) } } : {},
+    };
+  }
+
+  private batchWriteItemGeneric(input: BatchWriteItemCommandInput): object {
+    const tables = Object.keys(input.RequestItems ?? {});
+    if (tables.length !== 1) throw new Error(`FakeDynamoDb: BatchWriteItem to one table expected, got ${tables}`);
+    this.requireTable(tables[0]);
+    const requests = input.RequestItems![tables[0]];
+    if (requests.length < 1 || requests.length > 25) throw validation(`BatchWriteItem takes 1 to 25 requests, got ${requests.length}`);
+    // DynamoDB checks every request before it writes any, and refuses two on the same key.
+    const mapKeys = requests.map((r) => {
+      if (r.PutRequest?.Item) return this.genericKey(r.PutRequest.Item);
+      if (r.DeleteRequest?.Key) return this.checkKey(r.DeleteRequest.Key);
+      throw validation(`A BatchWriteItem request has neither a PutRequest nor a DeleteRequest: ${JSON.stringify(r)}`);
+    });
+    if (new Set(mapKeys).size !== mapKeys.length) throw validation('Provided list of item keys contains duplicates');
+    const { done, left } = this.splitUnprocessed(requests.map((request, i) => ({ request, mapKey: mapKeys[i] })));
+    for (const { request, mapKey } of done) {
+      if (request.PutRequest) this.items.set(mapKey, structuredClone(request.PutRequest.Item!));
+      else this.items.delete(mapKey);
+    }
+    return { UnprocessedItems: left.length > 0 ? { [tables[0]]: left.map(({ request }) => request) } : {} };
+  }
+
+  private putItemCommand(input: PutItemCommandInput): object {
+    this.requireTable(input.TableName);
+    if (input.ReturnValues !== undefined && !['NONE', 'ALL_OLD'].includes(input.ReturnValues)) throw validation(`ReturnValues ${input.ReturnValues} is not valid for PutItem`);
+    const key = this.genericKey(input.Item ?? {});
+    const current = this.items.get(key);
+    const attributes = { names: input.ExpressionAttributeNames, values: input.ExpressionAttributeValues };
+    const used: Placeholders[] = [];
+    this.condition(input.ConditionExpression, attributes, used, current, input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD');
+    checkAllPlaceholdersUsed(attributes, used);
+    this.items.set(key, structuredClone(input.Item!));
+    return input.ReturnValues === 'ALL_OLD' && current ? { Attributes: structuredClone(current) } : {};
+  }
+
+  private updateItemGeneric(input: UpdateItemCommandInput): object {
+    this.requireTable(input.TableName);
+    if (input.UpdateExpression === undefined) throw new Error('FakeDynamoDb: UpdateItem without an UpdateExpression is not modelled');
+    const key = this.checkKey(input.Key);
+    const current = this.items.get(key);
+    const attributes = { names: input.ExpressionAttributeNames, values: input.ExpressionAttributeValues };
+    const used: Placeholders[] = [];
+    // DynamoDB checks the whole request before the condition: an invalid update fails even when the condition would.
+    const base: Item = current ?? structuredClone(input.Key!);
+    const { item: updated, updated: names, placeholders } = applyUpdate(input.UpdateExpression, base, attributes, this.keyNames());
+    used.push(placeholders);
+    this.condition(input.ConditionExpression, attributes, used, current, input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD');
+    checkAllPlaceholdersUsed(attributes, used);
+    this.items.set(key, updated);
+    const pick = (item: Item | undefined, only: string[]) => item && Object.fromEntries(Object.entries(item).filter(([n]) => only.includes(n)));
+    switch (input.ReturnValues ?? 'NONE') {
+      case 'NONE': return {};
+      case 'ALL_NEW': return { Attributes: structuredClone(updated) };
+      case 'ALL_OLD': return current ? { Attributes: structuredClone(current) } : {};
+      case 'UPDATED_NEW': return { Attributes: structuredClone(pick(updated, names)) };
+      case 'UPDATED_OLD': return current ? { Attributes: structuredClone(pick(current, names)) } : {};
+      default: throw validation(`ReturnValues ${input.ReturnValues} is not valid`);
+    }
+  }
+
+  private deleteItem(input: DeleteItemCommandInput): object {
+    this.requireTable(input.TableName);
+    const key = this.checkKey(input.Key);
+    const current = this.items.get(key);
+    const attributes = { names: input.ExpressionAttributeNames, values: input.ExpressionAttributeValues };
+    const used: Placeholders[] = [];
+    this.condition(input.ConditionExpression, attributes, used, current, input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD');
+    checkAllPlaceholdersUsed(attributes, used);
+    this.items.delete(key);
+    return input.ReturnValues === 'ALL_OLD' && current ? { Attributes: structuredClone(current) } : {};
+  }
+}
+
+/** A ValidationException, as DynamoDB answers a request it rejects. */
+function validation(message: string): Error {
+  const error = new Error(message);
+  error.name = 'ValidationException';
+  Object.assign(error, { $fault: 'client', $metadata: metadata(400) });
+  return error;
 }

@@ -397,6 +397,17 @@ describe('ECS tasks', () => {
     const first = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: 'migrate:1' }));
     expect(first.taskDefinition!.revision).toBe(1);
   });
+
+  test('DescribeTaskDefinition returns each container\'s log configuration and essential flag', async () => {
+    const awslogs = { logDriver: 'awslogs', options: { 'awslogs-group': '/ecs/api', 'awslogs-region': 'us-east-1', 'awslogs-stream-prefix': 'api' } };
+    fleet.registerTaskDefinition('api', { containers: [{ name: 'web', logConfiguration: awslogs }, { name: 'xray-daemon', essential: false }] });
+    const out = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: 'api:1' }));
+    expect(out.taskDefinition!.containerDefinitions).toEqual([
+      expect.objectContaining({ name: 'web', essential: true, logConfiguration: awslogs }),
+      expect.not.objectContaining({ logConfiguration: expect.anything() }),
+    ]);
+    expect(out.taskDefinition!.containerDefinitions![1]).toMatchObject({ name: 'xray-daemon', essential: false });
+  });
 });
 
 describe('Auto Scaling', () => {

@@ -239,7 +239,15 @@ export interface ServiceOptions {
 /** Options for a task definition. */
 export interface TaskDefinitionOptions {
   /** Containers. @default one essential container named after the family */
-  readonly containers?: Array<{ name: string; image?: string; essential?: boolean; memory?: number; cpu?: number }>;
+  readonly containers?: Array<{
+    name: string;
+    image?: string;
+    essential?: boolean;
+    memory?: number;
+    cpu?: number;
+    /** The container's log configuration, e.g. `{ logDriver: 'awslogs', options: { 'awslogs-group': '/ecs/api' } }`. @default - none */
+    logConfiguration?: { logDriver: string; options?: Record<string, string> };
+  }>;
   /** Task CPU. @default '256' */
   readonly cpu?: string;
   /** Task memory. @default '512' */
@@ -628,6 +636,7 @@ export class FakeFleet extends FleetState {
         essential: c.essential ?? true,
         memory: c.memory,
         cpu: c.cpu,
+        ...(c.logConfiguration ? { logConfiguration: structuredClone(c.logConfiguration) } : {}),
       })),
       cpu: options.cpu ?? '256',
       memory: options.memory ?? '512',

@@ -15,7 +15,7 @@ let snsClient: SNSClient | undefined;
  * is imported), then kept for the life of the container.
  */
 export async function getSnsClient(): Promise<SNSClient> {
-  const sdk = await import('@aws-sdk/client-sns');
+  const sdk = await import('./sns-client');
   return (snsClient ??= new sdk.SNSClient({ retryMode: 'adaptive' }));
 }
 
@@ -93,7 +93,7 @@ async function publishToSns(topicArn: string, message: NotificationMessage, opti
   const timeoutMs = Math.min(options.snsTimeoutMs ?? 10_000, remaining);
   if (timeoutMs <= 0) return { ok: false, attempts: 0, error: 'not sent: no time left before the deadline' };
 
-  const { PublishCommand } = await import('@aws-sdk/client-sns');
+  const { PublishCommand } = await import('./sns-client');
   const client = await getSnsClient();
   const fifo = topicArn.endsWith('.fifo');
   try {

@@ -51,6 +51,11 @@ export interface SendOptions {
    * @default - no deadline (each webhook is still bounded by its attempts, timeouts and longest wait)
    */
   readonly remainingTimeMs?: number;
+  /**
+   * Deliver only to these channels (indexes into `channels`), e.g. to retry the ones a message has not reached.
+   * @default - every channel
+   */
+  readonly channels?: readonly number[];
 }
 
 /** The outcome for one channel. */
@@ -70,8 +75,8 @@ export interface Notifier {
   /** The channels this notifier delivers to. */
   readonly channels: readonly ChannelConfig[];
   /**
-   * Deliver one message to every channel concurrently. Never rejects: each channel's outcome is in the
-   * result, in channel order, and failures are logged.
+   * Deliver one message to every channel (or the `channels` chosen) concurrently. Never rejects: each channel's
+   * outcome is in the result, in channel order, and failures are logged.
    */
   send(message: NotificationMessage, options?: SendOptions): Promise<DeliveryResult[]>;
 }
@@ -98,7 +103,9 @@ export function createNotifier(channels: readonly ChannelConfig[], options: Noti
         logger.debug('No notification channels configured; message not sent', { source: message.source, title: message.title });
         return [];
       }
-      return Promise.all(list.map(async (channel, index): Promise<DeliveryResult> => {
+      const chosen = sendOptions.channels === undefined ? undefined : new Set(sendOptions.channels);
+      const targets = list.map((channel, index) => ({ channel, index })).filter(({ index }) => !chosen || chosen.has(index));
+      return Promise.all(targets.map(async ({ channel, index }): Promise<DeliveryResult> => {
         const label = channelLabel(channel, index);
         const outcome = await deliverToChannel(channel, message, {
           ...options.delivery,

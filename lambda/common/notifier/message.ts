@@ -32,6 +32,21 @@ export interface NotificationMessage {
   readonly sections?: readonly MessageSection[];
   /** A link to more detail (console, logs). */
   readonly link?: { readonly text: string; readonly url: string };
+  /**
+   * More links, after `link` (Slack buttons and Teams actions show the first five; SNS lists them all).
+   * @default - none
+   */
+  readonly links?: readonly { readonly text: string; readonly url: string }[];
+  /**
+   * Short facts for the context line under the title, after the source and severity (e.g. account, region, time).
+   * @default - none
+   */
+  readonly context?: readonly string[];
+  /**
+   * Structured data for machines: sent as is in the generic webhook's JSON (`data`), not shown in chat or SNS.
+   * @default - none
+   */
+  readonly data?: unknown;
 }
 
 /**

@@ -29,6 +29,8 @@ export const SLACK_LIMITS = {
   fallbackText: 3000,
   /** Text of one context element. */
   contextText: 2000,
+  /** Buttons shown (an actions block takes up to 25; more than a few is noise). */
+  buttons: 5,
 } as const;
 
 /** Emoji shortcode that leads the header and the fallback text, by severity. */
@@ -105,7 +107,7 @@ function build(message: NotificationMessage, budget: ShrinkBudget): SlackPayload
     type: 'context',
     elements: [{
       type: 'mrkdwn',
-      text: escapeAndFit(`${message.source} · ${message.severity}`, SLACK_LIMITS.contextText),
+      text: escapeAndFit([message.source, message.severity, ...(message.context ?? [])].join(' · '), SLACK_LIMITS.contextText),
     }],
   });
   if (message.summary) {
@@ -131,14 +133,17 @@ function build(message: NotificationMessage, budget: ShrinkBudget): SlackPayload
   if (sections.length > shownSections.length) blocks.push(notShown(moreNote(sections.length - shownSections.length, 'section')));
 
   const tail: SlackBlock[] = [];
-  if (message.link && isHttpUrl(message.link.url) && message.link.url.length <= SLACK_LIMITS.buttonUrl) {
+  const buttons = [message.link, ...(message.links ?? [])]
+    .filter((l): l is { text: string; url: string } => !!l && isHttpUrl(l.url) && l.url.length <= SLACK_LIMITS.buttonUrl)
+    .slice(0, SLACK_LIMITS.buttons);
+  if (buttons.length > 0) {
     tail.push({
       type: 'actions',
-      elements: [{
-        type: 'button',
-        text: { type: 'plain_text', text: truncate(oneLine(message.link.text) || 'Open', SLACK_LIMITS.buttonText), emoji: true },
-        url: message.link.url,
-      }],
+      elements: buttons.map((l) => ({
+        type: 'button' as const,
+        text: { type: 'plain_text' as const, text: truncate(oneLine(l.text) || 'Open', SLACK_LIMITS.buttonText), emoji: true },
+        url: l.url,
+      })),
     });
   }
 

@@ -64,7 +64,7 @@ export function renderSns(message: NotificationMessage): SnsRendered {
 
   const parts: string[] = [];
   parts.push(`[${tag}] ${message.title}`);
-  parts.push(`Source: ${message.source}`);
+  parts.push(`Source: ${[message.source, ...(message.context ?? [])].join(' · ')}`);
   if (message.summary) parts.push('', message.summary);
   if (message.fields && message.fields.length > 0) {
     parts.push('');
@@ -75,7 +75,8 @@ export function renderSns(message: NotificationMessage): SnsRendered {
     if (section.heading) parts.push(section.heading, '-'.repeat(Math.min(section.heading.length, 60)));
     parts.push(section.text);
   }
-  if (message.link) parts.push('', `${message.link.text}: ${message.link.url}`);
+  const links = [message.link, ...(message.links ?? [])].filter((l): l is { text: string; url: string } => !!l);
+  if (links.length > 0) parts.push('', ...links.map((l) => `${l.text}: ${l.url}`));
 
   const room = SNS_LIMITS.messageBytes - attributeBytes(attributes);
   const body = truncateUtf8(parts.join('\n'), room, dropped => `\n\n… ${dropped} more bytes not shown`);

@@ -20,6 +20,8 @@ export const TEAMS_LIMITS = {
   summary: 4000,
   /** Action.OpenUrl title. */
   actionTitle: 100,
+  /** Actions shown. */
+  actions: 5,
 } as const;
 
 /** TextBlock colour of the title, by severity. */
@@ -76,7 +78,7 @@ function build(message: NotificationMessage, budget: ShrinkBudget): TeamsPayload
   });
   body.push({
     type: 'TextBlock',
-    text: `${SEVERITY_LABEL[message.severity] ?? message.severity} · ${truncate(oneLine(message.source), 100)}`,
+    text: [SEVERITY_LABEL[message.severity] ?? message.severity, truncate(oneLine(message.source), 100), ...(message.context ?? []).map(oneLine)].join(' · '),
     isSubtle: true,
     spacing: 'None',
     size: 'Small',
@@ -123,20 +125,16 @@ function build(message: NotificationMessage, budget: ShrinkBudget): TeamsPayload
     body.push(note(moreNote(allSections.length - budget.sections, 'section')));
   }
 
+  const actions = [message.link, ...(message.links ?? [])]
+    .filter((l): l is { text: string; url: string } => !!l && /^https?:\/\//i.test(l.url))
+    .slice(0, TEAMS_LIMITS.actions)
+    .map((l) => ({ type: 'Action.OpenUrl', title: truncate(oneLine(l.text) || 'Open', TEAMS_LIMITS.actionTitle), url: l.url }));
   const card: AdaptiveCard = {
     $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
     type: 'AdaptiveCard',
     version: '1.5',
     body,
-    ...(message.link && /^https?:\/\//i.test(message.link.url)
-      ? {
-        actions: [{
-          type: 'Action.OpenUrl',
-          title: truncate(oneLine(message.link.text) || 'Open', TEAMS_LIMITS.actionTitle),
-          url: message.link.url,
-        }],
-      }
-      : {}),
+    ...(actions.length > 0 ? { actions } : {}),
     msteams: { width: 'Full' },
   };
   return {

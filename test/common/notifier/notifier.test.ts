@@ -220,6 +220,20 @@ describe('createNotifier', () => {
     expect(results[0].error).toMatch(/no time left before the deadline/);
   });
 
+  test('delivers only to the channels chosen, reporting them by their own index', async () => {
+    // Prepare
+    const notifier = createNotifier(ALL_CHANNELS, options());
+
+    // Act
+    const results = await notifier.send(agentMonitorReport(), { channels: [1, 3] });
+
+    // Assess
+    expect(results.map(r => r.channel)).toEqual(['teams#1', 'sns#3']);
+    expect(server.requestsTo(SLACK_PATH)).toHaveLength(0);
+    expect(server.requestsTo(TEAMS_PATH)).toHaveLength(1);
+    expect(sns).toHaveReceivedCommandTimes(PublishCommand, 1);
+  });
+
   test('with no channels sends nothing', async () => {
     await expect(createNotifier([], options()).send(agentMonitorReport())).resolves.toEqual([]);
   });

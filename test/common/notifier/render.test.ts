@@ -203,6 +203,27 @@ describe('Slack renderer', () => {
     const payload = renderSlack({ source: 's', title: 't', severity: 'info', link: { text: 'x', url: 'javascript:alert(1)' } });
     expect(payload.blocks.some(b => b.type === 'actions')).toBe(false);
   });
+
+  test('puts the context after the source and severity, and shows the link and up to four more as buttons', () => {
+    // Prepare
+    const links = Array.from({ length: 6 }, (_, i) => ({ text: `Task ${i}`, url: `https://console.aws.amazon.com/ecs/v2/task/${i}` }));
+    const message: NotificationMessage = {
+      source: 'EcsParrot',
+      title: 't',
+      severity: 'error',
+      link: { text: 'Service', url: 'https://console.aws.amazon.com/ecs/v2/service' },
+      links,
+      context: ['123456789012', 'us-east-1', '2026-03-02 08:00 UTC'],
+    };
+
+    // Act
+    const payload = renderSlack(message);
+
+    // Assess
+    expect(payload.blocks[1]).toEqual({ type: 'context', elements: [{ type: 'mrkdwn', text: 'EcsParrot · error · 123456789012 · us-east-1 · 2026-03-02 08:00 UTC' }] });
+    const actions = payload.blocks[payload.blocks.length - 1] as AnyBlock;
+    expect(actions.elements!.map((e: any) => e.text.text)).toEqual(['Service', 'Task 0', 'Task 1', 'Task 2', 'Task 3']);
+  });
 });
 
 describe('Teams renderer', () => {
@@ -257,6 +278,13 @@ describe('Teams renderer', () => {
     expect(texts.some(t => /^… \d+ more sections$/.test(t))).toBe(true);
     expect(payload.attachments[0].content.actions).toHaveLength(1);
   });
+
+  test('shows the context on the subtle line and every link as an action, at most five', () => {
+    const links = Array.from({ length: 6 }, (_, i) => ({ text: `Logs ${i}`, url: `https://console.aws.amazon.com/cloudwatch/${i}` }));
+    const card = renderTeams({ source: 'EcsParrot', title: 't', severity: 'warning', context: ['123456789012', 'us-east-1'], links }).attachments[0].content;
+    expect(card.body[1].text).toBe('Warning · EcsParrot · 123456789012 · us-east-1');
+    expect(card.actions!.map(a => a.title)).toEqual(['Logs 0', 'Logs 1', 'Logs 2', 'Logs 3', 'Logs 4']);
+  });
 });
 
 describe('generic webhook renderer', () => {
@@ -264,6 +292,11 @@ describe('generic webhook renderer', () => {
     const message = agentMonitorReport();
     const payload = renderWebhook(message, Date.UTC(2025, 5, 1, 12, 0, 0));
     expect(payload).toEqual({ ...message, version: 1, sentAt: '2025-06-01T12:00:00.000Z' });
+  });
+
+  test('carries the message\'s data for machines as is', () => {
+    const data = { kind: 'ecs-parrot/v1', events: [{ type: 'task-stopped', taskArn: 'arn:aws:ecs:us-east-1:123456789012:task/prod/abc' }] };
+    expect(renderWebhook({ source: 's', title: 't', severity: 'info', data }, 0).data).toEqual(data);
   });
 });
 
@@ -281,6 +314,19 @@ describe('SNS renderer', () => {
     expect(message).toContain('\nCluster: default\nRegion: us-east-1\n');
     expect(message).toContain('\nDisconnected instances\n----------------------\ni-807f3249 ');
     expect(message).toContain('\nOpen the cluster in the ECS console: https://us-east-1.console.aws.amazon.com/ecs/v2/clusters/default/infrastructure?region=us-east-1');
+  });
+
+  test('adds the context to the source line and lists every link', () => {
+    const { message } = renderSns({
+      source: 'EcsParrot',
+      title: 't',
+      severity: 'error',
+      context: ['123456789012', 'us-east-1'],
+      link: { text: 'Service', url: 'https://a.example/s' },
+      links: [{ text: 'Logs', url: 'https://a.example/l' }],
+      data: { hidden: true },
+    });
+    expect(message).toBe('[ERROR] t\nSource: EcsParrot · 123456789012 · us-east-1\n\nService: https://a.example/s\nLogs: https://a.example/l');
   });
 
   test('sanitizes the subject to one line of printable ASCII', () => {

@@ -8,6 +8,7 @@
 import type {
   Container,
   ContainerInstance,
+  LogDriver,
   Deployment,
   Service,
   Task,
@@ -231,6 +232,9 @@ export function toTaskDefinition(td: TaskDefinitionState): TaskDefinition {
       essential: c.essential,
       ...(c.cpu !== undefined ? { cpu: c.cpu } : {}),
       ...(c.memory !== undefined ? { memory: c.memory } : {}),
+      ...(c.logConfiguration
+        ? { logConfiguration: { logDriver: c.logConfiguration.logDriver as LogDriver, options: { ...c.logConfiguration.options } } }
+        : {}),
       environment: [],
       mountPoints: [],
       portMappings: [],

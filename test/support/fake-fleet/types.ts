@@ -247,6 +247,8 @@ export interface ContainerDefinitionState {
   memory?: number;
   /** CPU units. */
   cpu?: number;
+  /** Log configuration (awslogs, firelens, ...). */
+  logConfiguration?: { logDriver: string; options?: Record<string, string> };
 }
 
 /** An ECS task definition revision. */
