@@ -191,7 +191,16 @@ export interface ServiceOptions {
 /** Options for a task definition. */
 export interface TaskDefinitionOptions {
   /** Containers. @default one essential container named after the family */
-  readonly containers?: Array<{ name: string; image?: string; essential?: boolean; memory?: number; cpu?: number }>;
+  readonly containers?: Array<{
+    name: string;
+    image?: string;
+    essential?: boolean;
+    memory?: number;
+    cpu?: number;
+    environment?: Record<string, string>;
+    secrets?: Record<string, string>;
+    logConfiguration?: { logDriver: string; options?: Record<string, string> };
+  }>;
   /** Task CPU. @default '256' */
   readonly cpu?: string;
   /** Task memory. @default '512' */
@@ -202,6 +211,10 @@ export interface TaskDefinitionOptions {
   readonly requiresCompatibilities?: TaskDefinitionState['requiresCompatibilities'];
   /** Tags. @default {} */
   readonly tags?: Record<string, string>;
+  /** Task role ARN. @default - none */
+  readonly taskRoleArn?: string;
+  /** Task execution role ARN. @default - none */
+  readonly executionRoleArn?: string;
 }
 
 /** Options for a task placed directly (not via RunTask). */
@@ -531,6 +544,9 @@ export class FakeFleet extends FleetState {
         essential: c.essential ?? true,
         memory: c.memory,
         cpu: c.cpu,
+        ...(c.environment ? { environment: { ...c.environment } } : {}),
+        ...(c.secrets ? { secrets: { ...c.secrets } } : {}),
+        ...(c.logConfiguration ? { logConfiguration: structuredClone(c.logConfiguration) } : {}),
       })),
       cpu: options.cpu ?? '256',
       memory: options.memory ?? '512',
@@ -538,6 +554,8 @@ export class FakeFleet extends FleetState {
       requiresCompatibilities: options.requiresCompatibilities ?? ['EC2'],
       registeredAt: this.now,
       tags: { ...options.tags },
+      ...(options.taskRoleArn ? { taskRoleArn: options.taskRoleArn } : {}),
+      ...(options.executionRoleArn ? { executionRoleArn: options.executionRoleArn } : {}),
     };
     this.taskDefinitions.set(td.arn, td);
     return td;

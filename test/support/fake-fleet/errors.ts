@@ -12,6 +12,7 @@ import { EC2ServiceException } from '@aws-sdk/client-ec2';
 import {
   AccessDeniedException,
   ClusterNotFoundException,
+  ConflictException,
   ECSServiceException,
   InvalidParameterException,
   MissingVersionException,
@@ -44,6 +45,12 @@ export const ecsErrors = {
   /** `UpdateInProgressException`. */
   updateInProgress: () => new UpdateInProgressException({
     message: 'There is already a current update in progress for this container agent.',
+    $metadata: metadata(400),
+  }),
+  /** `ConflictException`: a RunTask client token already used with other parameters; names the tasks it started. */
+  conflict: (resourceIds: string[]) => new ConflictException({
+    message: 'The specified client token has already been used in another request with different parameters.',
+    resourceIds: [...resourceIds],
     $metadata: metadata(400),
   }),
   /** `MissingVersionException`. */

@@ -85,6 +85,11 @@ export class FleetState {
   public readonly tasks = new Map<string, TaskState>();
   /** RunTask behaviours by task definition family (`*` = any family). */
   public readonly taskBehaviors = new Map<string, TaskBehavior>();
+  /**
+   * RunTask client tokens, by `<cluster name> <token>`: the request they were first used with (its input without the
+   * token, as canonical JSON), what it returned, and when (a token is remembered for 24 hours).
+   */
+  public readonly runTaskTokens = new Map<string, { request: string; taskArns: string[]; failures: unknown[]; at: Date }>();
 
   private readonly seed: string;
   private counter = 0;
