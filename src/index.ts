@@ -1,2 +1,3 @@
 export * from './common';
 export * from './ecs-agent-monitor';
+export * from './ecs-task-runner';

@@ -8,7 +8,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { Construct } from 'constructs';
-import { EcsAgentMonitor } from '../../src';
+import { EcsAgentMonitor, EcsTaskRunner, TaskLaunchTarget } from '../../src';
 import { HANDLER_BUNDLES, HandlerBundle } from '../../src/common/handler-function';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -17,6 +17,11 @@ const ROOT = path.join(__dirname, '..', '..');
 const CONSTRUCTS: Record<HandlerBundle, (scope: Construct) => void> = {
   'ecs-agent-monitor': (scope) => new EcsAgentMonitor(scope, 'Monitor', {
     clusters: [ecs.Cluster.fromClusterArn(scope, 'Cluster', 'arn:aws:ecs:us-east-1:123456789012:cluster/prod')],
+  }),
+  'ecs-task-runner': (scope) => new EcsTaskRunner(scope, 'Runner', {
+    cluster: ecs.Cluster.fromClusterArn(scope, 'Cluster', 'arn:aws:ecs:us-east-1:123456789012:cluster/prod'),
+    taskDefinition: ecs.TaskDefinition.fromTaskDefinitionArn(scope, 'Migrations', 'arn:aws:ecs:us-east-1:123456789012:task-definition/migrate:1'),
+    launchTarget: TaskLaunchTarget.ec2(),
   }),
 };
 

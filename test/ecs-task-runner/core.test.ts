@@ -4,9 +4,9 @@
  */
 import {
   ContainerDefinitionLike, PropertiesError, REASON_MAX_BYTES, RunnerProperties, TaskFailure, changedCriteria, changedRunInputs,
-  checkAgainstTaskDefinition, chosenContainers, clientTokenFor, containerInfo, decideCreate, describeTaskFailure, effectiveEnvironment, failureReason, fitReason,
-  humanDuration, isRunnerPhysicalId, jsonBytes, judge, parseProperties, placementReason, planUpdate, stackNameOf, startedByFor,
-  taskFailure, taskLogsUrl, timeoutReason, truncate,
+  checkAgainstTaskDefinition, chosenContainers, clientTokenFor, containerInfo, decideCreate, describeTaskFailure, effectiveEnvironment,
+  failureReason, fitReason, humanDuration, isRunnerPhysicalId, jsonBytes, judge, parseProperties, placementReason, planUpdate, stackNameOf,
+  startedByFor, taskFailure, taskLogsUrl, timeoutReason, truncate,
 } from '../../lambda/ecs-task-runner/core';
 
 const STACK_ID = 'arn:aws:cloudformation:us-east-1:123456789012:stack/Deploy/0a1b2c3d-0000-4000-8000-000000000001';
