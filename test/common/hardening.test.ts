@@ -11,7 +11,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { EcsAgentMonitor, FailureStore, HardeningProps } from '../../src';
+import { EcsAgentMonitor, EcsTaskRunner, FailureStore, HardeningProps, TaskLaunchTarget } from '../../src';
 import { IamRequest, IamSimulator, expectAllowed, expectDenied } from '../support/iam';
 
 const ACCOUNT = '123456789012';
@@ -20,7 +20,10 @@ const REGION = 'us-east-1';
 /** A construct built with the given hardening props; `services` names the AWS services its encrypted resources use. */
 interface Hardenable {
   readonly name: string;
-  /** The service (kms:ViaService prefix) each resource encrypted with `encryptionKey` is used through. */
+  /**
+   * The service (kms:ViaService prefix) each resource encrypted with `encryptionKey` is used through; none for a
+   * construct that creates no table, queue or topic (`encryptionKey` does not apply: it must not create any, or use the key).
+   */
   readonly keyServices: readonly string[];
   build(stack: Stack, hardening: HardeningProps): { functions: lambda.IFunction[] };
 }
@@ -33,6 +36,16 @@ const CONSTRUCTS: readonly Hardenable[] = [
       return { functions: [new EcsAgentMonitor(stack, 'Construct', { clusters: [cluster], ...hardening }).handler] };
     },
     keyServices: ['dynamodb'],
+  },
+  {
+    name: 'EcsTaskRunner',
+    build: (stack, hardening) => {
+      const cluster = ecs.Cluster.fromClusterArn(stack, 'Cluster', `arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/prod`);
+      const taskDefinition = ecs.TaskDefinition.fromTaskDefinitionArn(stack, 'Migrations', `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/migrate:1`);
+      const runner = new EcsTaskRunner(stack, 'Construct', { cluster, taskDefinition, launchTarget: TaskLaunchTarget.ec2(), ...hardening });
+      return { functions: [runner.onEventHandler, runner.isCompleteHandler] };
+    },
+    keyServices: [],
   },
 ];
 
@@ -120,6 +133,10 @@ describe.each(CONSTRUCTS)('$name', ({ build, keyServices }) => {
     const tables = Object.values(template.findResources('AWS::DynamoDB::Table'));
     const queues = Object.values(template.findResources('AWS::SQS::Queue'));
     const topics = Object.values(template.findResources('AWS::SNS::Topic'));
+    if (keyServices.length === 0) {
+      expect(tables.length + queues.length + topics.length).toBe(0);
+      return;
+    }
     expect(tables.length + queues.length + topics.length).toBeGreaterThan(0);
     for (const table of tables) expect(table.Properties.SSESpecification).toEqual({ SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: keyArn });
     for (const queue of queues) expect(queue.Properties.KmsMasterKeyId).toEqual(keyArn);
@@ -137,7 +154,9 @@ describe.each(CONSTRUCTS)('$name', ({ build, keyServices }) => {
       const through = (service: string, action: string): IamRequest => ({
         action, resource: keyArnResolved, resourcePolicy: keyPolicy, context: { 'kms:ViaService': `${service}.${REGION}.amazonaws.com` },
       });
-      await expectAllowed(sim, keyServices.flatMap((service) => ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'].map((a) => through(service, a))));
+      if (keyServices.length > 0) {
+        await expectAllowed(sim, keyServices.flatMap((service) => ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'].map((a) => through(service, a))));
+      }
       await expectDenied(sim, [
         { action: 'kms:Decrypt', resource: keyArnResolved, resourcePolicy: keyPolicy },
         through('s3', 'kms:Decrypt'),

@@ -10,6 +10,7 @@
  */
 import type { DocumentedConfiguration } from './configuration-kit';
 import { AGENT_MONITOR_CONFIGURATIONS } from '../ecs-agent-monitor/documented-configurations';
+import { TASK_RUNNER_CONFIGURATIONS } from '../ecs-task-runner/documented-configurations';
 
 export type { DocumentedConfiguration, Modules } from './configuration-kit';
 export { ACCOUNT, REGION } from './configuration-kit';
@@ -17,4 +18,5 @@ export { ACCOUNT, REGION } from './configuration-kit';
 /** Every documented configuration, construct by construct. */
 export const DOCUMENTED_CONFIGURATIONS: readonly DocumentedConfiguration[] = [
   ...AGENT_MONITOR_CONFIGURATIONS,
+  ...TASK_RUNNER_CONFIGURATIONS,
 ];
