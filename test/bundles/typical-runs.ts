@@ -9,6 +9,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { EcsAgentMonitor } from '../../src';
 import type { HandlerBundle } from '../../src/common/handler-function';
+import { taskRunnerEvents, taskRunnerStack } from '../ecs-task-runner/support/typical';
 import type { AwsStandin } from '../support/aws-standin';
 import { synthesizedEnvironment } from '../support/synthesized-environment';
 
@@ -17,6 +18,8 @@ export const REGION = 'us-east-1';
 
 export interface TypicalRun {
   readonly bundle: HandlerBundle;
+  /** `_HANDLER`, for a bundle with several handlers. @default 'index.handler' */
+  readonly handler?: string;
   /** What the run is, for reports. */
   readonly description: string;
   readonly event: unknown;
@@ -31,6 +34,27 @@ export interface TypicalRun {
   /** Registers the AWS answers of the run on the stand-in. */
   answer(standin: AwsStandin): void;
 }
+
+/** The task definition of the typical EcsTaskRunner runs, as DescribeTaskDefinition answers. */
+export const TASK_RUNNER_TASK_DEFINITION = {
+  taskDefinitionArn: `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/migrate:1`,
+  family: 'migrate',
+  revision: 1,
+  containerDefinitions: [{
+    name: 'app',
+    image: 'public.ecr.aws/acme/app:42',
+    essential: true,
+    logConfiguration: { logDriver: 'awslogs', options: { 'awslogs-group': '/ecs/migrate', 'awslogs-region': REGION, 'awslogs-stream-prefix': 'migrate' } },
+  }],
+};
+
+/** The task of the typical EcsTaskRunner runs. */
+export const TASK_RUNNER_TASK = {
+  taskArn: `arn:aws:ecs:${REGION}:${ACCOUNT}:task/prod/0123456789abcdef0123456789abcdef`,
+  clusterArn: `arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/prod`,
+  taskDefinitionArn: TASK_RUNNER_TASK_DEFINITION.taskDefinitionArn,
+  launchType: 'FARGATE',
+};
 
 /** Three connected, ACTIVE container instances in the cluster `prod`, registered a day before the run. */
 export function quietCluster(standin: AwsStandin, cluster = 'prod', count = 3): string[] {
@@ -69,6 +93,56 @@ export const TYPICAL_RUNS: readonly TypicalRun[] = [
       '@aws-sdk/client-ecs', '@aws-sdk/client-auto-scaling', '@aws-sdk/client-ec2', '@aws-sdk/client-dynamodb',
       '@aws-sdk/client-elasticache', '@aws-sdk/client-secrets-manager', '@aws-sdk/client-ssm', '@aws-sdk/client-sns', 'ioredis',
     ],
+  },
+  {
+    bundle: 'ecs-task-runner',
+    handler: 'index.onEvent',
+    description: 'onEvent of a create: DescribeTaskDefinition, then RunTask of one Fargate task',
+    environment: () => {
+      const { stack, runner } = taskRunnerStack();
+      return synthesizedEnvironment(stack, runner.onEventHandler);
+    },
+    get event() {
+      return taskRunnerEvents().create;
+    },
+    answer: (standin) => {
+      standin.on('ecs', 'DescribeTaskDefinition', { taskDefinition: TASK_RUNNER_TASK_DEFINITION });
+      standin.on('ecs', 'RunTask', (input: { cluster: string; startedBy: string }) => ({
+        tasks: [{ ...TASK_RUNNER_TASK, lastStatus: 'PROVISIONING', desiredStatus: 'RUNNING', startedBy: input.startedBy, createdAt: new Date() }],
+        failures: [],
+      }));
+    },
+    calls: ['ecs:DescribeTaskDefinition', 'ecs:RunTask'],
+    clients: ['ECS'],
+    clientPackages: ['@aws-sdk/client-ecs', '@aws-sdk/client-cloudwatch-logs'],
+  },
+  {
+    bundle: 'ecs-task-runner',
+    handler: 'index.isComplete',
+    description: 'isComplete of a run whose task exited 0: one DescribeTasks',
+    environment: () => {
+      const { stack, runner } = taskRunnerStack();
+      return synthesizedEnvironment(stack, runner.isCompleteHandler);
+    },
+    get event() {
+      return taskRunnerEvents().isComplete;
+    },
+    answer: (standin) => {
+      standin.on('ecs', 'DescribeTasks', {
+        tasks: [{
+          ...TASK_RUNNER_TASK,
+          lastStatus: 'STOPPED',
+          desiredStatus: 'STOPPED',
+          stopCode: 'EssentialContainerExited',
+          stoppedReason: 'Essential container in task exited',
+          containers: [{ name: 'app', exitCode: 0, lastStatus: 'STOPPED' }],
+        }],
+        failures: [],
+      });
+    },
+    calls: ['ecs:DescribeTasks'],
+    clients: ['ECS'],
+    clientPackages: ['@aws-sdk/client-ecs', '@aws-sdk/client-cloudwatch-logs'],
   },
 ];
 
