@@ -35,7 +35,7 @@ function importedMigrations(stack: cdk.Stack, m: Modules) {
 
 export const TASK_RUNNER_CONFIGURATIONS: readonly DocumentedConfiguration[] = [
   {
-    name: 'EcsTaskRunner: the migration example (overrides, criteria, triggers, the database\'s security group)',
+    name: 'EcsTaskRunner: the migration example (overrides, private subnets, 30 minutes, the database\'s security group)',
     build: (stack, m) => {
       const u = userMigrations(stack, m);
       const migrate = new m.lib.EcsTaskRunner(stack, 'Migrate', {
@@ -43,8 +43,6 @@ export const TASK_RUNNER_CONFIGURATIONS: readonly DocumentedConfiguration[] = [
         taskDefinition: u.taskDefinition,
         containerOverrides: [{ containerName: 'app', command: ['npm', 'run', 'migrate'], environment: { MIGRATE_LOCK_TIMEOUT: '60' } }],
         launchTarget: m.lib.TaskLaunchTarget.fargate({ vpcSubnets: { subnetType: m.ec2.SubnetType.PRIVATE_WITH_EGRESS } }),
-        updateCriteria: [{ containerName: 'app', environmentKeys: ['DB_HOST', 'DB_NAME'] }],
-        triggers: { schema: '42' },
         timeout: m.cdk.Duration.minutes(30),
       });
       u.database.connections.allowFrom(migrate, m.ec2.Port.tcp(5432));
@@ -79,10 +77,10 @@ export const TASK_RUNNER_CONFIGURATIONS: readonly DocumentedConfiguration[] = [
     expectedControlTowerViolations: [],
   },
   {
-    name: 'EcsTaskRunner: seeding on given container instances (StartTask) and on Fargate Spot, in one stack',
+    name: 'EcsTaskRunner: seeding on given container instances (StartTask) and a backfill on Fargate Spot, in one stack',
     build: (stack, m) => {
       const u = userMigrations(stack, m);
-      const seed = m.ecs.TaskDefinition.fromTaskDefinitionAttributes(stack, 'Seed', {
+      const seedTaskDefinition = m.ecs.TaskDefinition.fromTaskDefinitionAttributes(stack, 'Seed', {
         taskDefinitionArn: `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/seed:3`,
         compatibility: m.ecs.Compatibility.EC2,
         networkMode: m.ecs.NetworkMode.BRIDGE,
@@ -90,12 +88,12 @@ export const TASK_RUNNER_CONFIGURATIONS: readonly DocumentedConfiguration[] = [
       });
       new m.lib.EcsTaskRunner(stack, 'SeedCaches', {
         cluster: u.cluster,
-        taskDefinition: seed,
+        taskDefinition: seedTaskDefinition,
         launchTarget: m.lib.TaskLaunchTarget.containerInstances([
           `arn:aws:ecs:${REGION}:${ACCOUNT}:container-instance/prod/0f1e2d3c4b5a69788f1e2d3c4b5a6978`,
           `arn:aws:ecs:${REGION}:${ACCOUNT}:container-instance/prod/1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d`,
         ]),
-        runOn: [m.lib.RunOn.CREATE],
+        updateCriteria: [{ containerName: 'seed', environmentKeys: ['CACHE_ENDPOINT'] }],
         successCriteria: m.lib.SuccessCriteria.ALL_CONTAINERS,
       });
       new m.lib.EcsTaskRunner(stack, 'Backfill', {
@@ -104,8 +102,8 @@ export const TASK_RUNNER_CONFIGURATIONS: readonly DocumentedConfiguration[] = [
         containerOverrides: [{ containerName: 'app', command: ['npm', 'run', 'backfill'] }],
         count: 4,
         launchTarget: m.lib.TaskLaunchTarget.capacityProviders([{ capacityProvider: 'FARGATE_SPOT', weight: 1 }]),
-        runOnRollback: true,
-        stopTasksOnDelete: false,
+        runOn: [m.lib.RunOn.CREATE],
+        triggers: { schema: '42' },
       });
     },
     expectedFindings: [],
