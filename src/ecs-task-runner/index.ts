@@ -197,7 +197,7 @@ export class SuccessCriteria {
  * table, queue or topic.
  */
 export interface EcsTaskRunnerProps extends HardeningProps {
-  /** The cluster the tasks run in. */
+  /** The cluster the tasks run in, in this stack's account and region. */
   readonly cluster: ecs.ICluster;
 
   /**
@@ -526,15 +526,15 @@ export class EcsTaskRunner extends Construct implements ec2.IConnectable {
       });
     }
 
-    const check: Array<{ statement: iam.PolicyStatement; reason?: string }> = [start[2]].map(({ reason }) => ({
+    const check: Array<{ statement: iam.PolicyStatement; reason?: string }> = [{
       statement: new iam.PolicyStatement({
         sid: 'DescribeAndStopItsTasks',
         actions: ['ecs:DescribeTasks', 'ecs:StopTask'],
         resources: [tasksInCluster],
         conditions: inCluster,
       }),
-      reason,
-    }));
+      reason: tasksReason,
+    }];
     const logGroups = awslogsGroups(props.taskDefinition);
     if (logGroups.length > 0) {
       check.push({
