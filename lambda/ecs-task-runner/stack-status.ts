@@ -88,9 +88,13 @@ export function cloudFormationEndpoint(stackId: string, env: Record<string, stri
 
 /** An error CloudFormation answered (its `<Code>`), or a failure to reach it. */
 export class StackStatusError extends Error {
-  constructor(message: string, public readonly code: string, public readonly retryable: boolean) {
+  /** The HTTP status, where CloudFormation answered (as the SDK's errors carry it). */
+  public readonly $metadata: { httpStatusCode?: number };
+
+  constructor(message: string, public readonly code: string, public readonly retryable: boolean, httpStatusCode?: number) {
     super(message);
     this.name = code;
+    this.$metadata = { httpStatusCode };
   }
 }
 
@@ -129,7 +133,7 @@ async function describeOnce(stackId: string, env: Record<string, string | undefi
   const text = await response.text();
   if (!response.ok) {
     const code = xmlValue(text, 'Code') ?? `HTTP${response.status}`;
-    throw new StackStatusError(`${code}: ${xmlValue(text, 'Message') ?? text.slice(0, 200)}`, code, response.status >= 500 || RETRYABLE_CODES.has(code));
+    throw new StackStatusError(xmlValue(text, 'Message') ?? text.slice(0, 200), code, response.status >= 500 || RETRYABLE_CODES.has(code), response.status);
   }
   const status = xmlValue(text, 'StackStatus');
   if (!status) throw new StackStatusError('DescribeStacks answered without a StackStatus', 'MalformedResponse', false);

@@ -443,7 +443,7 @@ describe('update', () => {
 
     const outcome = await resource.update(changed(resource, (p) => { p.Count = 2; }));
 
-    expect(ourPart(outcome.reason)).toBe('Update of the task run failed: AccessDenied: AccessDenied: User is not authorized to perform: cloudformation:DescribeStacks');
+    expect(ourPart(outcome.reason)).toBe('Update of the task run failed: AccessDenied (HTTP 403): User is not authorized to perform: cloudformation:DescribeStacks');
     expect(runTaskInputs()).toEqual([]);
   });
 });

@@ -102,7 +102,7 @@ describe('describeStackStatus', () => {
 
   test('fails at once on an error that will not pass, and after four attempts on one that does not', async () => {
     standin.on('cloudformation', 'DescribeStacks', () => standin.error('ValidationError', `Stack with id ${STACK_ID} does not exist`));
-    await expect(describeStackStatus(STACK_ID, env)).rejects.toMatchObject({ name: 'ValidationError', message: `ValidationError: Stack with id ${STACK_ID} does not exist` });
+    await expect(describeStackStatus(STACK_ID, env)).rejects.toMatchObject({ name: 'ValidationError', message: `Stack with id ${STACK_ID} does not exist` });
     expect(standin.calls).toHaveLength(1);
 
     standin.reset();
