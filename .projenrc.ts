@@ -18,10 +18,12 @@ const CONSTRUCTS_DEV = '10.8.1';
 const project = new awscdk.AwsCdkConstructLibrary({
   name: 'cdk-ecs-ops',
   // Lists only what exists: each construct adds itself here and to the README's table.
-  description: 'AWS CDK constructs for running Amazon ECS well: EcsAgentMonitor replaces container instances whose ECS agent stays disconnected; '
+  description: 'AWS CDK constructs for running Amazon ECS well: '
+    + 'EcsAgentMonitor replaces container instances whose ECS agent stays disconnected; '
     + 'EcsAgentUpdater rolls ECS agent updates through healthy clusters, a few instances at a time; '
     + 'EcsParrot posts ECS events to chat, concise, deduplicated and never lost; '
-    + 'EcsStatusApi is an HTTP API and status page for every ECS service.',
+    + 'EcsStatusApi is an HTTP API and status page for every ECS service; '
+    + 'EcsTaskRunner runs ECS tasks during a deployment and makes it wait for their result.',
   author: 'cdk-ecs-ops developers',
   authorAddress: 'cdk-ecs-ops@users.noreply.github.com',
   repositoryUrl: 'https://github.com/cdk-ecs-ops/cdk-ecs-ops.git',

@@ -31,6 +31,7 @@ const CLIENTS: Record<string, { client: string; service?: string }> = {
   '@aws-sdk/client-secrets-manager': { client: 'SecretsManagerClient', service: 'secretsmanager' },
   '@aws-sdk/client-ssm': { client: 'SSMClient', service: 'ssm' },
   '@aws-sdk/client-sns': { client: 'SNSClient', service: 'sns' },
+  '@aws-sdk/client-cloudwatch-logs': { client: 'CloudWatchLogsClient', service: 'logs' },
   'ioredis': { client: 'default' },
 };
 
@@ -54,7 +55,7 @@ function naiveSource(run: TypicalRun, calls: Array<{ service: string; operation:
       ? `const c${i} = new C${i}({ lazyConnect: true });`
       : `const c${i} = new M${i}.${client}({ retryMode: 'adaptive', maxAttempts: 6 });`);
   });
-  lines.push('export async function handler() {');
+  lines.push(`export async function ${(run.handler ?? 'index.handler').split('.').pop()}() {`);
   for (const call of calls) {
     const i = run.clientPackages.findIndex((pkg) => CLIENTS[pkg].service === call.service);
     if (i < 0) throw new Error(`${run.bundle}: no client package for ${call.service} in clientPackages`);
@@ -65,10 +66,11 @@ function naiveSource(run: TypicalRun, calls: Array<{ service: string; operation:
 }
 
 async function buildNaive(run: TypicalRun, calls: Array<{ service: string; operation: string; input: unknown }>, dir: string): Promise<string> {
-  const entry = path.join(ROOT, '.tmp', `naive-${run.bundle}.ts`);
+  const name = `${run.bundle}${run.handler ? `-${run.handler.split('.').pop()}` : ''}`;
+  const entry = path.join(ROOT, '.tmp', `naive-${name}.ts`);
   fs.mkdirSync(path.dirname(entry), { recursive: true });
   fs.writeFileSync(entry, naiveSource(run, calls));
-  const outdir = path.join(dir, `naive-${run.bundle}`);
+  const outdir = path.join(dir, `naive-${name}`);
   await build({
     entryPoints: [entry],
     outfile: path.join(outdir, 'index.js'),
@@ -94,7 +96,7 @@ async function measure(run: TypicalRun, dir: string): Promise<void> {
   const standin = await new AwsStandin().start();
   try {
     run.answer(standin);
-    const once = await runBundle({ assetDir, environment, event: run.event, standin });
+    const once = await runBundle({ assetDir, environment, event: run.event, standin, handler: run.handler });
     if (once.error) throw new Error(`${run.bundle}: the typical run failed: ${once.error.name}: ${once.error.message}`);
     const calls = standin.calls.map((c) => ({ service: c.service, operation: c.operation, input: c.input }));
     const naiveDir = await buildNaive(run, calls, dir);
@@ -102,8 +104,8 @@ async function measure(run: TypicalRun, dir: string): Promise<void> {
     const ours: RunBundleResult[] = [];
     const naive: RunBundleResult[] = [];
     for (let i = 0; i < RUNS; i++) {
-      ours.push(await runBundle({ assetDir, environment, event: run.event, standin }));
-      naive.push(await runBundle({ assetDir: naiveDir, environment, event: run.event, standin }));
+      ours.push(await runBundle({ assetDir, environment, event: run.event, standin, handler: run.handler }));
+      naive.push(await runBundle({ assetDir: naiveDir, environment, event: run.event, standin, handler: run.handler }));
     }
     for (const r of [...ours, ...naive]) if (r.error) throw new Error(`${run.bundle}: a run failed: ${r.error.message}`);
 
@@ -112,7 +114,7 @@ async function measure(run: TypicalRun, dir: string): Promise<void> {
     const cpu = median(ours.map((r) => r.cpuMs));
     const naiveCpu = median(naive.map((r) => r.cpuMs));
     const ratio = cpu / naiveCpu;
-    console.log(`\n${run.bundle}: ${run.description}`);
+    console.log(`\n${run.bundle}${run.handler ? ` (${run.handler})` : ''}: ${run.description}`);
     console.log(`  code loaded   ${loaded.toFixed(0).padStart(5)} KiB in ${ours[0].loadedFiles.length} file(s)   naive ${naiveLoaded.toFixed(0).padStart(5)} KiB   `
       + `ratio ${(loaded / naiveLoaded).toFixed(2)}   goal <= ${GOAL.loadedKiB} KiB: ${loaded <= GOAL.loadedKiB ? 'met' : 'MISSED'}`);
     console.log(`  CPU (median of ${RUNS}) ${cpu.toFixed(0).padStart(5)} ms   naive ${naiveCpu.toFixed(0).padStart(5)} ms   `

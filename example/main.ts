@@ -5,13 +5,16 @@
 import { App, Aspects, CfnOutput, Duration, Stack } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import {
-  EcsAgentMonitor, EcsAgentUpdater, EcsParrot, EcsStatusApi, NotificationChannel, ParrotEvents, ReplacementAction, StatusApiAuthorization,
+  EcsAgentMonitor, EcsAgentUpdater, EcsParrot, EcsStatusApi, EcsTaskRunner, NotificationChannel, ParrotEvents, ReplacementAction,
+  StatusApiAuthorization, TaskLaunchTarget,
 } from '../src';
 
 const app = new App();
@@ -69,6 +72,33 @@ new EcsParrot(stack, 'Parrot', {
   ignoreContainers: ['xray-daemon'],
   alarmActions: [new cloudwatchActions.SnsAction(oncall)],
 });
+
+// The billing service's database migrations run before each new version of the service is deployed. The service's
+// task definition is registered by its own pipeline; the migrations run it with another command, on Fargate, in the
+// cluster's private subnets, and a failed migration stops the deployment with the reason.
+const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
+  vpcId: 'vpc-0a1b2c3d4e5f60718',
+  availabilityZones: ['eu-west-1a', 'eu-west-1b'],
+  privateSubnetIds: ['subnet-0a1b2c3d4e5f60718', 'subnet-0f1e2d3c4b5a69788'],
+  privateSubnetRouteTableIds: ['rtb-0a1b2c3d4e5f60718', 'rtb-0f1e2d3c4b5a69788'],
+});
+const fargateCluster = ecs.Cluster.fromClusterAttributes(stack, 'FargateCluster', { clusterName: 'prod-fargate', vpc });
+const billing = ecs.TaskDefinition.fromTaskDefinitionAttributes(stack, 'BillingTask', {
+  taskDefinitionArn: 'arn:aws:ecs:eu-west-1:123456789012:task-definition/billing:42',
+  compatibility: ecs.Compatibility.FARGATE,
+  networkMode: ecs.NetworkMode.AWS_VPC,
+  taskRole: iam.Role.fromRoleArn(stack, 'BillingTaskRole', 'arn:aws:iam::123456789012:role/billing-task'),
+  executionRole: iam.Role.fromRoleArn(stack, 'BillingExecutionRole', 'arn:aws:iam::123456789012:role/billing-execution'),
+});
+const migrate = new EcsTaskRunner(stack, 'BillingMigrations', {
+  cluster: fargateCluster,
+  taskDefinition: billing,
+  containerOverrides: [{ containerName: 'billing', command: ['bin/migrate', '--to', 'latest'] }],
+  launchTarget: TaskLaunchTarget.fargate(),
+  timeout: Duration.minutes(20),
+});
+const billingDatabase = ec2.SecurityGroup.fromSecurityGroupId(stack, 'BillingDatabase', 'sg-0d1e2f3a4b5c6d7e8');
+billingDatabase.connections.allowFrom(migrate, ec2.Port.tcp(5432), 'billing migrations');
 
 // cdk-nag finds nothing to acknowledge: each construct acknowledges its own deliberate findings (visible as
 // `cdk_nag` metadata in the template, and as CDK acknowledgements for cdk-nag 3), and every scope is given.

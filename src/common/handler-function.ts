@@ -18,7 +18,7 @@ export const ASSETS_DIR = path.join(__dirname, '..', '..', 'assets');
  * Every handler the package ships: `lambda/<name>` is bundled into `assets/<name>`, and one construct uses it.
  * (test/common/bundles.test.ts checks all three agree.)
  */
-export const HANDLER_BUNDLES = ['ecs-agent-monitor', 'ecs-agent-updater', 'ecs-parrot', 'ecs-status-api'] as const;
+export const HANDLER_BUNDLES = ['ecs-agent-monitor', 'ecs-agent-updater', 'ecs-parrot', 'ecs-status-api', 'ecs-task-runner'] as const;
 export type HandlerBundle = typeof HANDLER_BUNDLES[number];
 
 export interface HandlerFunctionProps {
@@ -27,6 +27,12 @@ export interface HandlerFunctionProps {
    * every log line and metric of the function.
    */
   readonly bundle: HandlerBundle;
+  /**
+   * The exported function of the bundle's `index.mjs` that Lambda calls, for a bundle with several.
+   *
+   * @default 'handler'
+   */
+  readonly exportName?: string;
   /** Shown in the Lambda console. */
   readonly description: string;
   readonly memorySize: number;
@@ -90,7 +96,7 @@ export function createHandlerFunction(scope: Construct, id: string, props: Handl
 
   const fn = new NodejsFunction(scope, id, {
     code: lambda.Code.fromAsset(codeDir),
-    handler: 'index.handler',
+    handler: `index.${props.exportName ?? 'handler'}`,
     runtime: lambda.Runtime.NODEJS_24_X,
     architecture: lambda.Architecture.ARM_64,
     description: props.description,

@@ -20,13 +20,15 @@ afterEach(async () => {
   await standin.stop();
 });
 
-describe.each(TYPICAL_RUNS)('the $bundle bundle', (run) => {
+describe.each(TYPICAL_RUNS)('the $bundle bundle ($description)', (run) => {
   test('runs a typical invocation from the shipped asset, making exactly the expected calls', async () => {
     // Prepare
     run.answer(standin);
 
     // Act
-    const result = await runBundle({ assetDir: path.join(ASSETS, run.bundle), environment: run.environment(), event: run.event, standin });
+    const result = await runBundle({
+      assetDir: path.join(ASSETS, run.bundle), environment: run.environment(), event: run.event, standin, handler: run.handler,
+    });
 
     // Assess
     expect(result.error).toBeUndefined();

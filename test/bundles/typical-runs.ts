@@ -13,6 +13,7 @@ import type { HandlerBundle } from '../../src/common/handler-function';
 import { AGENT_UPDATER_TYPICAL_RUN } from '../ecs-agent-updater/typical-run';
 import { hexId, sqsBatch, taskEvent } from '../ecs-parrot/support/events';
 import { restEvent } from '../ecs-status-api/support/status';
+import { taskRunnerEvents, taskRunnerStack } from '../ecs-task-runner/support/typical';
 import type { AwsStandin } from '../support/aws-standin';
 import { synthesizedEnvironment } from '../support/synthesized-environment';
 
@@ -21,6 +22,8 @@ export const REGION = 'us-east-1';
 
 export interface TypicalRun {
   readonly bundle: HandlerBundle;
+  /** `_HANDLER`, for a bundle with several handlers. @default 'index.handler' */
+  readonly handler?: string;
   /** What the run is, for reports. */
   readonly description: string;
   readonly event: unknown;
@@ -35,6 +38,27 @@ export interface TypicalRun {
   /** Registers the AWS answers of the run on the stand-in. */
   answer(standin: AwsStandin): void;
 }
+
+/** The task definition of the typical EcsTaskRunner runs, as DescribeTaskDefinition answers. */
+export const TASK_RUNNER_TASK_DEFINITION = {
+  taskDefinitionArn: `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/migrate:1`,
+  family: 'migrate',
+  revision: 1,
+  containerDefinitions: [{
+    name: 'app',
+    image: 'public.ecr.aws/acme/app:42',
+    essential: true,
+    logConfiguration: { logDriver: 'awslogs', options: { 'awslogs-group': '/ecs/migrate', 'awslogs-region': REGION, 'awslogs-stream-prefix': 'migrate' } },
+  }],
+};
+
+/** The task of the typical EcsTaskRunner runs. */
+export const TASK_RUNNER_TASK = {
+  taskArn: `arn:aws:ecs:${REGION}:${ACCOUNT}:task/prod/0123456789abcdef0123456789abcdef`,
+  clusterArn: `arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/prod`,
+  taskDefinitionArn: TASK_RUNNER_TASK_DEFINITION.taskDefinitionArn,
+  launchType: 'FARGATE',
+};
 
 /** Three connected, ACTIVE container instances in the cluster `prod`, registered a day before the run. */
 export function quietCluster(standin: AwsStandin, cluster = 'prod', count = 3): string[] {
@@ -164,6 +188,56 @@ export const TYPICAL_RUNS: readonly TypicalRun[] = [
     calls: ['dynamodb:PutItem', 'ecs:DescribeTaskDefinition', 'dynamodb:BatchGetItem', 'sns:Publish', 'dynamodb:UpdateItem'],
     clients: ['DynamoDB', 'ECS', 'SNS'],
     clientPackages: ['@aws-sdk/client-ecs', '@aws-sdk/client-dynamodb', '@aws-sdk/client-secrets-manager', '@aws-sdk/client-ssm', '@aws-sdk/client-sns'],
+  },
+  {
+    bundle: 'ecs-task-runner',
+    handler: 'index.onEvent',
+    description: 'onEvent of a create: DescribeTaskDefinition, then RunTask of one Fargate task',
+    environment: () => {
+      const { stack, runner } = taskRunnerStack();
+      return synthesizedEnvironment(stack, runner.onEventHandler);
+    },
+    get event() {
+      return taskRunnerEvents().create;
+    },
+    answer: (standin) => {
+      standin.on('ecs', 'DescribeTaskDefinition', { taskDefinition: TASK_RUNNER_TASK_DEFINITION });
+      standin.on('ecs', 'RunTask', (input: { cluster: string; startedBy: string }) => ({
+        tasks: [{ ...TASK_RUNNER_TASK, lastStatus: 'PROVISIONING', desiredStatus: 'RUNNING', startedBy: input.startedBy, createdAt: new Date() }],
+        failures: [],
+      }));
+    },
+    calls: ['ecs:DescribeTaskDefinition', 'ecs:RunTask'],
+    clients: ['ECS'],
+    clientPackages: ['@aws-sdk/client-ecs', '@aws-sdk/client-cloudwatch-logs'],
+  },
+  {
+    bundle: 'ecs-task-runner',
+    handler: 'index.isComplete',
+    description: 'isComplete of a run whose task exited 0: one DescribeTasks',
+    environment: () => {
+      const { stack, runner } = taskRunnerStack();
+      return synthesizedEnvironment(stack, runner.isCompleteHandler);
+    },
+    get event() {
+      return taskRunnerEvents().isComplete;
+    },
+    answer: (standin) => {
+      standin.on('ecs', 'DescribeTasks', {
+        tasks: [{
+          ...TASK_RUNNER_TASK,
+          lastStatus: 'STOPPED',
+          desiredStatus: 'STOPPED',
+          stopCode: 'EssentialContainerExited',
+          stoppedReason: 'Essential container in task exited',
+          containers: [{ name: 'app', exitCode: 0, lastStatus: 'STOPPED' }],
+        }],
+        failures: [],
+      });
+    },
+    calls: ['ecs:DescribeTasks'],
+    clients: ['ECS'],
+    clientPackages: ['@aws-sdk/client-ecs', '@aws-sdk/client-cloudwatch-logs'],
   },
 ];
 

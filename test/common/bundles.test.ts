@@ -9,7 +9,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { EcsAgentMonitor, EcsAgentUpdater, EcsParrot, EcsStatusApi, NotificationChannel } from '../../src';
+import { EcsAgentMonitor, EcsAgentUpdater, EcsParrot, EcsStatusApi, EcsTaskRunner, NotificationChannel, TaskLaunchTarget } from '../../src';
 import { HANDLER_BUNDLES, HandlerBundle } from '../../src/common/handler-function';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -25,6 +25,11 @@ const CONSTRUCTS: Record<HandlerBundle, (scope: Construct) => void> = {
   }),
   'ecs-parrot': (scope) => new EcsParrot(scope, 'Parrot', {
     notifications: [NotificationChannel.slack(secretsmanager.Secret.fromSecretNameV2(scope, 'Slack', 'chatops/slack'))],
+  }),
+  'ecs-task-runner': (scope) => new EcsTaskRunner(scope, 'Runner', {
+    cluster: ecs.Cluster.fromClusterArn(scope, 'Cluster', 'arn:aws:ecs:us-east-1:123456789012:cluster/prod'),
+    taskDefinition: ecs.TaskDefinition.fromTaskDefinitionArn(scope, 'Migrations', 'arn:aws:ecs:us-east-1:123456789012:task-definition/migrate:1'),
+    launchTarget: TaskLaunchTarget.ec2(),
   }),
 };
 

@@ -12,7 +12,9 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { EcsAgentMonitor, EcsAgentUpdater, EcsParrot, EcsStatusApi, FailureStore, HardeningProps, NotificationChannel } from '../../src';
+import {
+  EcsAgentMonitor, EcsAgentUpdater, EcsParrot, EcsStatusApi, EcsTaskRunner, FailureStore, HardeningProps, NotificationChannel, TaskLaunchTarget,
+} from '../../src';
 import { IamRequest, IamSimulator, IntrinsicResolver, expectAllowed, expectDenied } from '../support/iam';
 
 const ACCOUNT = '123456789012';
@@ -22,8 +24,8 @@ const REGION = 'us-east-1';
 interface Hardenable {
   readonly name: string;
   /**
-   * The service (kms:ViaService prefix) each resource encrypted with `encryptionKey` is used through; empty for a
-   * construct that creates no table, queue or topic (it has nothing to encrypt with the key, and grants no use of it).
+   * The service (kms:ViaService prefix) each resource encrypted with `encryptionKey` is used through; none for a
+   * construct that creates no table, queue or topic (`encryptionKey` does not apply: it must not create any, or use the key).
    */
   readonly keyServices: readonly string[];
   /** Services through which the functions only read data encrypted with `encryptionKey` (kms:Decrypt alone). */
@@ -66,6 +68,16 @@ const CONSTRUCTS: readonly Hardenable[] = [
     // The dedupe table is read and written through DynamoDB; the event queue is only read (Lambda's event source mapping).
     keyServices: ['dynamodb'],
     keyReadServices: ['sqs'],
+  },
+  {
+    name: 'EcsTaskRunner',
+    build: (stack, hardening) => {
+      const cluster = ecs.Cluster.fromClusterArn(stack, 'Cluster', `arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/prod`);
+      const taskDefinition = ecs.TaskDefinition.fromTaskDefinitionArn(stack, 'Migrations', `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/migrate:1`);
+      const runner = new EcsTaskRunner(stack, 'Construct', { cluster, taskDefinition, launchTarget: TaskLaunchTarget.ec2(), ...hardening });
+      return { functions: [runner.onEventHandler, runner.isCompleteHandler] };
+    },
+    keyServices: [],
   },
 ];
 
@@ -155,7 +167,11 @@ describe.each(CONSTRUCTS)('$name', ({ build, keyServices, keyReadServices = [] }
     const tables = Object.values(template.findResources('AWS::DynamoDB::Table'));
     const queues = Object.values(template.findResources('AWS::SQS::Queue'));
     const topics = Object.values(template.findResources('AWS::SNS::Topic'));
-    expect(tables.length + queues.length + topics.length > 0).toBe(keyServices.length > 0);
+    if (keyServices.length === 0) {
+      expect(tables.length + queues.length + topics.length).toBe(0);
+      return;
+    }
+    expect(tables.length + queues.length + topics.length).toBeGreaterThan(0);
     for (const table of tables) expect(table.Properties.SSESpecification).toEqual({ SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: keyArn });
     for (const queue of queues) expect(queue.Properties.KmsMasterKeyId).toEqual(keyArn);
     for (const topic of topics) expect(topic.Properties.KmsMasterKeyId).toEqual(keyArn);

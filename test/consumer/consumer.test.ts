@@ -135,11 +135,13 @@ function expectUserApp(app: string, run: AppRun, cdkLibVersion: string, ruleFail
       .toEqual({ name: configuration.name, findings: [...DOCUMENTED_CONFIGURATIONS[i].expectedFindings].sort() });
   }
 
-  // Each function runs the shipped bundle on Node.js 24 (ARM): the ES module, its chunks and the licences.
-  const functions = run.configurations.flatMap((c) => c.functions);
+  // Each function runs the shipped bundle on Node.js 24 (ARM): the ES module, its chunks and the licences. The others
+  // are the functions of aws-cdk-lib's custom resource Provider framework (EcsTaskRunner is built on it): its code.
+  const all = run.configurations.flatMap((c) => c.functions);
+  const functions = all.filter((fn) => !/^framework\.(onEvent|isComplete|onTimeout)$/.test(fn.handler));
   expect(functions.length).toBeGreaterThan(0);
   for (const fn of functions) {
-    expect(fn).toMatchObject({ runtime: 'nodejs24.x', architectures: ['arm64'], handler: 'index.handler' });
+    expect(fn).toMatchObject({ runtime: 'nodejs24.x', architectures: ['arm64'], handler: expect.stringMatching(/^index\.(handler|onEvent|isComplete)$/) });
     expect(fs.readdirSync(fn.assetDir).sort()).toEqual(['THIRD_PARTY_LICENSES', 'chunks', 'index.mjs']);
     expect(fs.statSync(path.join(fn.assetDir, 'index.mjs')).size).toBeGreaterThan(10_000);
   }

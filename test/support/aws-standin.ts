@@ -89,7 +89,7 @@ export class AwsStandinError extends Error {
 export interface AwsStandinOptions {
   /**
    * Client packages by signing name, for output schemas of services this file does not know.
-   * @default - the eight clients the handlers use (ecs, dynamodb, autoscaling, ec2, sns, secretsmanager, ssm, elasticache)
+   * @default - the clients the handlers use (ecs, dynamodb, autoscaling, ec2, sns, secretsmanager, ssm, elasticache, logs)
    */
   readonly clientPackages?: Readonly<Record<string, string>>;
 }
@@ -101,6 +101,7 @@ const CLIENT_PACKAGES: Readonly<Record<string, string>> = {
   ec2: '@aws-sdk/client-ec2',
   ecs: '@aws-sdk/client-ecs',
   elasticache: '@aws-sdk/client-elasticache',
+  logs: '@aws-sdk/client-cloudwatch-logs',
   secretsmanager: '@aws-sdk/client-secrets-manager',
   sns: '@aws-sdk/client-sns',
   ssm: '@aws-sdk/client-ssm',

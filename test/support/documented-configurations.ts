@@ -13,6 +13,7 @@ import { AGENT_MONITOR_CONFIGURATIONS } from '../ecs-agent-monitor/documented-co
 import { AGENT_UPDATER_CONFIGURATIONS } from '../ecs-agent-updater/documented-configurations';
 import { PARROT_CONFIGURATIONS } from '../ecs-parrot/documented-configurations';
 import { STATUS_API_CONFIGURATIONS } from '../ecs-status-api/documented-configurations';
+import { TASK_RUNNER_CONFIGURATIONS } from '../ecs-task-runner/documented-configurations';
 
 export type { DocumentedConfiguration, Modules } from './configuration-kit';
 export { ACCOUNT, REGION } from './configuration-kit';
@@ -23,4 +24,5 @@ export const DOCUMENTED_CONFIGURATIONS: readonly DocumentedConfiguration[] = [
   ...STATUS_API_CONFIGURATIONS,
   ...AGENT_UPDATER_CONFIGURATIONS,
   ...PARROT_CONFIGURATIONS,
+  ...TASK_RUNNER_CONFIGURATIONS,
 ];

@@ -14,6 +14,7 @@ import { DescribeInstancesCommand, DescribeLaunchTemplateVersionsCommand, EC2Cli
 import {
   ClientException,
   ClusterNotFoundException,
+  ConflictException,
   CreateClusterCommand,
   DeregisterContainerInstanceCommand,
   DescribeClustersCommand,
@@ -33,6 +34,7 @@ import {
   NoUpdateAvailableException,
   RunTaskCommand,
   ServerException,
+  StartTaskCommand,
   StopTaskCommand,
   UpdateContainerAgentCommand,
   UpdateInProgressException,
@@ -376,6 +378,92 @@ describe('ECS tasks', () => {
       .toBeInstanceOf(InvalidParameterException);
   });
 
+  test('RunTask with a client token returns the first call\'s tasks to a retry, and a ConflictException to other parameters', async () => {
+    const input = { cluster: 'prod', taskDefinition: 'migrate', count: 2, clientToken: 'deploy-42' };
+    const first = await ecs.send(new RunTaskCommand(input));
+    const again = await ecs.send(new RunTaskCommand({ ...input }));
+    expect(again.tasks!.map((t) => t.taskArn)).toEqual(first.tasks!.map((t) => t.taskArn));
+    expect(fleet.tasks.size).toBe(2);
+    const conflict = await rejection(ecs.send(new RunTaskCommand({ ...input, count: 1 })));
+    expect(conflict).toBeInstanceOf(ConflictException);
+    expect(conflict.resourceIds).toEqual(first.tasks!.map((t) => t.taskArn));
+    // Tokens are per cluster, and remembered for 24 hours.
+    fleet.addCluster('batch');
+    fleet.addContainerInstance('batch');
+    await ecs.send(new RunTaskCommand({ ...input, cluster: 'batch' }));
+    expect(fleet.tasks.size).toBe(4);
+    fleet.advance(24 * 3_600_000);
+    await ecs.send(new RunTaskCommand(input));
+    expect(fleet.tasks.size).toBe(6);
+    expect(await rejection(ecs.send(new RunTaskCommand({ ...input, clientToken: 'x'.repeat(65) })))).toBeInstanceOf(InvalidParameterException);
+  });
+
+  test('RunTask checks overrides and network configuration against the task definition', async () => {
+    fleet.registerTaskDefinition('web', { networkMode: 'awsvpc', requiresCompatibilities: ['FARGATE'] });
+    const run = (input: object) => rejection(ecs.send(new RunTaskCommand({ cluster: 'prod', taskDefinition: 'migrate', ...input } as any)));
+    expect((await run({ overrides: { containerOverrides: [{ name: 'nope', command: ['x'] }] } })).message)
+      .toBe('Override for container named nope is not a container in the TaskDefinition.');
+    expect((await run({ overrides: { containerOverrides: [{ name: 'migrate', command: ['x'.repeat(8200)] }] } })).message)
+      .toMatch(/at most 8192/);
+    expect((await run({ launchType: 'FARGATE' })).message).toBe('Task definition does not support launch_type FARGATE.');
+    expect((await run({ taskDefinition: 'web', launchType: 'FARGATE' })).message).toMatch(/Network Configuration must be provided/);
+    const fargate = await ecs.send(new RunTaskCommand({
+      cluster: 'prod',
+      taskDefinition: 'web',
+      launchType: 'FARGATE',
+      networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-1'], assignPublicIp: 'DISABLED' } },
+      overrides: { containerOverrides: [{ name: 'web', command: ['npm', 'run', 'migrate'], environment: [{ name: 'STEP', value: '1' }] }] },
+    }));
+    expect(fargate.tasks![0]).toMatchObject({
+      launchType: 'FARGATE',
+      overrides: { containerOverrides: [{ name: 'web', command: ['npm', 'run', 'migrate'], environment: [{ name: 'STEP', value: '1' }] }] },
+    });
+    expect(fargate.tasks![0].containerInstanceArn).toBeUndefined();
+  });
+
+  test('a task ends with per-container outcomes; one that never started has no exit codes', async () => {
+    fleet.registerTaskDefinition('app', { containers: [{ name: 'app' }, { name: 'proxy', essential: false }] });
+    fleet.setTaskBehavior('app', { outcome: { exitCode: 1, containers: { proxy: { exitCode: 0 } } } });
+    const arn = (await ecs.send(new RunTaskCommand({ cluster: 'prod', taskDefinition: 'app' }))).tasks![0].taskArn!;
+    fleet.setTaskStatus(arn, 'STOPPED');
+    const stopped = (await ecs.send(new DescribeTasksCommand({ cluster: 'prod', tasks: [arn] }))).tasks![0];
+    expect(stopped.containers!.map((c) => [c.name, c.exitCode])).toEqual([['app', 1], ['proxy', 0]]);
+
+    fleet.setTaskBehavior('migrate', {
+      lifecycle: ['PENDING', 'STOPPED'],
+      outcome: { stopCode: 'TaskFailedToStart', stoppedReason: 'CannotPullContainerError: not found', containers: { migrate: { reason: 'CannotPullContainerError: not found' } } },
+    });
+    const failed = (await ecs.send(new RunTaskCommand({ cluster: 'prod', taskDefinition: 'migrate' }))).tasks![0].taskArn!;
+    await ecs.send(new DescribeTasksCommand({ cluster: 'prod', tasks: [failed] }));
+    const never = (await ecs.send(new DescribeTasksCommand({ cluster: 'prod', tasks: [failed] }))).tasks![0];
+    expect(never).toMatchObject({ lastStatus: 'STOPPED', stopCode: 'TaskFailedToStart', stoppedReason: 'CannotPullContainerError: not found' });
+    expect(never.containers![0]).toEqual(expect.objectContaining({ reason: 'CannotPullContainerError: not found' }));
+    expect(never.containers![0].exitCode).toBeUndefined();
+  });
+
+  test('StartTask starts one task on each given container instance, at most 10, and reports the ones it cannot use', async () => {
+    const [ci1, ci2] = fleet.containerInstancesOf('prod');
+    fleet.setAgentConnected(ci2.arn, false);
+    const out = await ecs.send(new StartTaskCommand({
+      cluster: 'prod', taskDefinition: 'migrate', containerInstances: [ci1.arn, ci2.id, 'nope'], startedBy: 'runner',
+    }));
+    expect(out.tasks!.map((t) => [t.containerInstanceArn, t.launchType, t.startedBy])).toEqual([[ci1.arn, 'EC2', 'runner']]);
+    expect(out.failures).toEqual([
+      { arn: ci2.arn, reason: 'AGENT' },
+      { arn: 'arn:aws:ecs:us-east-1:123456789012:container-instance/prod/nope', reason: 'MISSING' },
+    ]);
+    const eleven = Array.from({ length: 11 }, () => ci1.arn);
+    expect((await rejection(ecs.send(new StartTaskCommand({ cluster: 'prod', taskDefinition: 'migrate', containerInstances: eleven })))).message)
+      .toBe('containerInstances can have at most 10 items.');
+    expect(await rejection(ecs.send(new StartTaskCommand({ cluster: 'prod', taskDefinition: 'migrate', containerInstances: [] }))))
+      .toBeInstanceOf(InvalidParameterException);
+    expect(await rejection(ecs.send(new StartTaskCommand({ cluster: 'nope', taskDefinition: 'migrate', containerInstances: [ci1.arn] }))))
+      .toBeInstanceOf(ClusterNotFoundException);
+    fleet.setTaskBehavior('migrate', { placementFailure: 'RESOURCE:MEMORY' });
+    expect((await ecs.send(new StartTaskCommand({ cluster: 'prod', taskDefinition: 'migrate', containerInstances: [ci1.arn] }))).failures)
+      .toEqual([{ arn: ci1.arn, reason: 'RESOURCE:MEMORY' }]);
+  });
+
   test('ListTasks filters by container instance, service and desired status', async () => {
     const [ci1, ci2] = fleet.containerInstancesOf('prod');
     fleet.addService('prod', 'web');
@@ -407,6 +495,22 @@ describe('ECS tasks', () => {
       expect.not.objectContaining({ logConfiguration: expect.anything() }),
     ]);
     expect(out.taskDefinition!.containerDefinitions![1]).toMatchObject({ name: 'xray-daemon', essential: false });
+  });
+
+  test('DescribeTaskDefinition returns environment, secrets, log configuration and roles', async () => {
+    const awslogs = { logDriver: 'awslogs', options: { 'awslogs-group': '/ecs/app', 'awslogs-region': 'us-east-1', 'awslogs-stream-prefix': 'app' } };
+    fleet.registerTaskDefinition('app', {
+      containers: [{ name: 'app', environment: { DB_HOST: 'db-1' }, secrets: { DB_PASSWORD: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:db' }, logConfiguration: awslogs }],
+      taskRoleArn: 'arn:aws:iam::123456789012:role/app',
+    });
+    const out = (await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: 'app' }))).taskDefinition!;
+    expect(out.containerDefinitions![0]).toMatchObject({
+      environment: [{ name: 'DB_HOST', value: 'db-1' }],
+      secrets: [{ name: 'DB_PASSWORD', valueFrom: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:db' }],
+      logConfiguration: awslogs,
+    });
+    expect(out.taskRoleArn).toBe('arn:aws:iam::123456789012:role/app');
+    expect(out.executionRoleArn).toBeUndefined();
   });
 });
 
@@ -531,7 +635,9 @@ describe('IAM requests', () => {
     const [ci] = fleet.containerInstancesOf('prod');
     fleet.updateContainerInstance(ci.arn, { versionInfo: { ...ci.versionInfo, agentVersion: '1.0.0' } });
     fleet.addService('prod', 'web');
-    fleet.registerTaskDefinition('migrate');
+    fleet.registerTaskDefinition('migrate', {
+      taskRoleArn: 'arn:aws:iam::123456789012:role/migrate-task', executionRoleArn: 'arn:aws:iam::123456789012:role/migrate-execution',
+    });
     const [a, b, c] = group.instances.map((i) => i.instanceId);
     await ecs.send(new ListClustersCommand({}));
     await ecs.send(new DescribeClustersCommand({ clusters: ['prod'] }));
@@ -543,6 +649,7 @@ describe('IAM requests', () => {
     await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: 'migrate' }));
     const run = await ecs.send(new RunTaskCommand({ cluster: 'prod', taskDefinition: 'migrate', tags: [{ key: 'purpose', value: 'migrate' }] }));
     const taskArn = run.tasks![0].taskArn!;
+    await ecs.send(new StartTaskCommand({ cluster: 'prod', taskDefinition: 'migrate', containerInstances: [ci.arn], tags: [{ key: 'purpose', value: 'seed' }] }));
     await ecs.send(new ListTasksCommand({ cluster: 'prod' }));
     await ecs.send(new ListTasksCommand({ cluster: 'prod', containerInstance: ci.arn }));
     await ecs.send(new DescribeTasksCommand({ cluster: 'prod', tasks: [taskArn] }));
@@ -609,6 +716,25 @@ describe('IAM requests', () => {
       resource: 'arn:aws:ecs:us-east-1:123456789012:task-definition/migrate:1',
       context: { 'ecs:cluster': cluster, 'aws:TagKeys': ['purpose'], 'aws:RequestTag/purpose': 'migrate' },
     });
+    expect(byAction('ecs:StartTask')[0]).toEqual({
+      action: 'ecs:StartTask',
+      resource: 'arn:aws:ecs:us-east-1:123456789012:task-definition/migrate:1',
+      context: {
+        'ecs:cluster': cluster,
+        'ecs:container-instances': [expect.stringMatching(/:container-instance\/prod\//)],
+        'aws:TagKeys': ['purpose'],
+        'aws:RequestTag/purpose': 'seed',
+      },
+    });
+    expect(byAction('ecs:TagResource').map((r) => [r.context['ecs:CreateAction'], r.resource])).toEqual([
+      ['RunTask', expect.stringMatching(/:task\/prod\/[0-9a-f]{32}$/)],
+      ['StartTask', expect.stringMatching(/:task\/prod\/[0-9a-f]{32}$/)],
+    ]);
+    expect(byAction('iam:PassRole')).toEqual(['RunTask', 'StartTask'].flatMap(() => ['task', 'execution'].map((role) => ({
+      action: 'iam:PassRole',
+      resource: `arn:aws:iam::123456789012:role/migrate-${role}`,
+      context: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' },
+    }))));
     expect(byAction('ecs:ListServices')).toEqual([{ action: 'ecs:ListServices', resource: '*', context: { 'ecs:cluster': cluster } }]);
     expect(byAction('ecs:ListTasks')[0].resource).toBe('arn:aws:ecs:us-east-1:123456789012:container-instance/prod/*');
     const groupArn = fleet.requireGroup('prod-asg').arn;

@@ -245,6 +245,8 @@ export interface TaskDefinitionOptions {
     essential?: boolean;
     memory?: number;
     cpu?: number;
+    environment?: Record<string, string>;
+    secrets?: Record<string, string>;
     /** The container's log configuration, e.g. `{ logDriver: 'awslogs', options: { 'awslogs-group': '/ecs/api' } }`. @default - none */
     logConfiguration?: { logDriver: string; options?: Record<string, string> };
   }>;
@@ -258,6 +260,10 @@ export interface TaskDefinitionOptions {
   readonly requiresCompatibilities?: TaskDefinitionState['requiresCompatibilities'];
   /** Tags. @default {} */
   readonly tags?: Record<string, string>;
+  /** Task role ARN. @default - none */
+  readonly taskRoleArn?: string;
+  /** Task execution role ARN. @default - none */
+  readonly executionRoleArn?: string;
 }
 
 /** Options for a task placed directly (not via RunTask). */
@@ -636,6 +642,8 @@ export class FakeFleet extends FleetState {
         essential: c.essential ?? true,
         memory: c.memory,
         cpu: c.cpu,
+        ...(c.environment ? { environment: { ...c.environment } } : {}),
+        ...(c.secrets ? { secrets: { ...c.secrets } } : {}),
         ...(c.logConfiguration ? { logConfiguration: structuredClone(c.logConfiguration) } : {}),
       })),
       cpu: options.cpu ?? '256',
@@ -644,6 +652,8 @@ export class FakeFleet extends FleetState {
       requiresCompatibilities: options.requiresCompatibilities ?? ['EC2'],
       registeredAt: this.now,
       tags: { ...options.tags },
+      ...(options.taskRoleArn ? { taskRoleArn: options.taskRoleArn } : {}),
+      ...(options.executionRoleArn ? { executionRoleArn: options.executionRoleArn } : {}),
     };
     this.taskDefinitions.set(td.arn, td);
     return td;

@@ -7,8 +7,8 @@
  */
 import type {
   Container,
+  ContainerDefinition,
   ContainerInstance,
-  LogDriver,
   Deployment,
   Service,
   Task,
@@ -204,7 +204,10 @@ export function toTask(state: FleetState, t: TaskState, include: string[] = []):
     group: t.group,
     lastStatus: t.lastStatus,
     ...(t.launchType ? { launchType: t.launchType } : {}),
-    overrides: { containerOverrides: t.containers.map((c) => ({ name: c.name })), inferenceAcceleratorOverrides: [] },
+    overrides: {
+      containerOverrides: t.containerOverrides ? structuredClone(t.containerOverrides) : t.containers.map((c) => ({ name: c.name })),
+      inferenceAcceleratorOverrides: [],
+    },
     ...(t.startedBy ? { startedBy: t.startedBy } : {}),
     ...(t.startedAt ? { startedAt: new Date(t.startedAt.getTime()) } : {}),
     ...(t.stoppingAt ? { stoppingAt: new Date(t.stoppingAt.getTime()) } : {}),
@@ -232,14 +235,15 @@ export function toTaskDefinition(td: TaskDefinitionState): TaskDefinition {
       essential: c.essential,
       ...(c.cpu !== undefined ? { cpu: c.cpu } : {}),
       ...(c.memory !== undefined ? { memory: c.memory } : {}),
-      ...(c.logConfiguration
-        ? { logConfiguration: { logDriver: c.logConfiguration.logDriver as LogDriver, options: { ...c.logConfiguration.options } } }
-        : {}),
-      environment: [],
+      environment: Object.entries(c.environment ?? {}).map(([name, value]) => ({ name, value })),
+      ...(c.secrets ? { secrets: Object.entries(c.secrets).map(([name, valueFrom]) => ({ name, valueFrom })) } : {}),
+      ...(c.logConfiguration ? { logConfiguration: structuredClone(c.logConfiguration) as ContainerDefinition['logConfiguration'] } : {}),
       mountPoints: [],
       portMappings: [],
       volumesFrom: [],
     })),
+    ...(td.taskRoleArn ? { taskRoleArn: td.taskRoleArn } : {}),
+    ...(td.executionRoleArn ? { executionRoleArn: td.executionRoleArn } : {}),
     ...(td.cpu ? { cpu: td.cpu } : {}),
     ...(td.memory ? { memory: td.memory } : {}),
     networkMode: td.networkMode,
@@ -286,9 +290,15 @@ export function setTaskStatus(state: FleetState, t: TaskState, status: TaskState
       t.stopCode = o.stopCode ?? (before === 'RUNNING' || before === 'DEACTIVATING' ? 'EssentialContainerExited' : 'TaskFailedToStart');
     }
     if (!t.stoppedReason) t.stoppedReason = o.stoppedReason ?? 'Essential container in task exited';
+    const started = t.stopCode !== 'TaskFailedToStart';
     for (const c of t.containers) {
-      if (c.exitCode === undefined && c.essential) c.exitCode = o.exitCode ?? (t.stopCode === 'UserInitiated' ? 143 : 0);
-      if (c.reason === undefined && o.reason !== undefined) c.reason = o.reason;
+      const own = o.containers?.[c.name];
+      if (c.exitCode === undefined && own?.exitCode !== undefined) c.exitCode = own.exitCode;
+      if (c.exitCode === undefined && c.essential && (started || o.exitCode !== undefined)) {
+        c.exitCode = o.exitCode ?? (t.stopCode === 'UserInitiated' ? 143 : 0);
+      }
+      if (c.reason === undefined) c.reason = own?.reason ?? o.reason;
+      if (c.reason === undefined) delete c.reason;
     }
   }
 }
@@ -534,6 +544,104 @@ function describeTaskDefinition(state: FleetState, input: any, ctx: CallContext)
   };
 }
 
+/** Canonical JSON (sorted keys), so two requests with the same parameters compare equal. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.keys(value).sort().filter((k) => (value as any)[k] !== undefined)
+      .map((k) => `${JSON.stringify(k)}:${canonical((value as any)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** A RunTask client token is remembered for 24 hours (API Reference, "Ensuring idempotency"). */
+const CLIENT_TOKEN_TTL_MS = 24 * 3_600_000;
+/** "A total of 8192 characters are allowed for overrides", JSON formatting included (RunTask, StartTask). */
+const OVERRIDES_MAX_CHARACTERS = 8192;
+
+/** What IAM evaluates for the roles a task definition passes, and for tags given at launch. */
+function authorizeLaunch(ctx: CallContext, td: TaskDefinitionState | undefined) {
+  for (const role of [td?.taskRoleArn, td?.executionRoleArn]) {
+    if (role) ctx.authorize('iam:PassRole', role, { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' });
+  }
+}
+
+/** Tag-on-create: ECS authorizes ecs:TagResource on each new task when the launch carries tags. */
+function authorizeTags(ctx: CallContext, action: 'RunTask' | 'StartTask', taskArn: string, input: any) {
+  if (!input.tags?.length) return;
+  ctx.authorize('ecs:TagResource', taskArn, {
+    'ecs:CreateAction': action,
+    'aws:TagKeys': input.tags.map((t: any) => t.key),
+    ...Object.fromEntries(input.tags.map((t: any) => [`aws:RequestTag/${t.key}`, t.value])),
+  });
+}
+
+/** The checks RunTask and StartTask share: overrides and network configuration against the task definition. */
+function checkLaunch(td: TaskDefinitionState, input: any, launchType: string | undefined) {
+  const overrides = input.overrides;
+  if (overrides !== undefined) {
+    if (JSON.stringify(overrides).length > OVERRIDES_MAX_CHARACTERS) {
+      throw ecsErrors.invalidParameter(`Container Overrides length must be at most ${OVERRIDES_MAX_CHARACTERS}`);
+    }
+    for (const o of overrides.containerOverrides ?? []) {
+      if (!td.containers.some((c) => c.name === o.name)) {
+        throw ecsErrors.invalidParameter(`Override for container named ${o.name} is not a container in the TaskDefinition.`);
+      }
+    }
+  }
+  if (launchType === 'FARGATE' && !td.requiresCompatibilities.includes('FARGATE')) {
+    throw ecsErrors.invalidParameter('Task definition does not support launch_type FARGATE.');
+  }
+  const awsvpc = input.networkConfiguration?.awsvpcConfiguration;
+  if (td.networkMode === 'awsvpc' && !awsvpc) {
+    throw ecsErrors.invalidParameter('Network Configuration must be provided when networkMode \'awsvpc\' is specified.');
+  }
+  if (td.networkMode !== 'awsvpc' && input.networkConfiguration !== undefined) {
+    throw ecsErrors.invalidParameter('Network Configuration is not valid for the given networkMode of this task definition.');
+  }
+  if (awsvpc && (!Array.isArray(awsvpc.subnets) || awsvpc.subnets.length === 0 || awsvpc.subnets.length > 16)) {
+    throw ecsErrors.invalidParameter('subnets can have at least 1 and at most 16 items.');
+  }
+}
+
+/** A new PROVISIONING task of a RunTask or StartTask, placed on `ci` (or on Fargate). */
+function launchTask(
+  state: FleetState, cluster: ClusterState, td: TaskDefinitionState, behavior: TaskBehavior, input: any,
+  placement: { ci?: ContainerInstanceState; launchType?: TaskState['launchType']; capacityProvider?: string },
+): TaskState {
+  const id = state.hex(32);
+  const arn = state.arn('ecs', `task/${cluster.name}/${id}`);
+  const task: TaskState = {
+    id,
+    arn,
+    clusterName: cluster.name,
+    taskDefinitionArn: td.arn,
+    lastStatus: 'PROVISIONING',
+    desiredStatus: 'RUNNING',
+    containers: td.containers.map((c) => ({
+      name: c.name,
+      arn: state.arn('ecs', `container/${cluster.name}/${id}/${state.uuid()}`),
+      image: c.image,
+      lastStatus: 'PENDING',
+      essential: c.essential,
+    })),
+    startedBy: input.startedBy,
+    group: input.group ?? `family:${td.family}`,
+    containerInstanceArn: placement.ci?.arn,
+    launchType: placement.launchType,
+    capacityProviderName: placement.capacityProvider ?? placement.ci?.capacityProviderName,
+    createdAt: state.now,
+    tags: Object.fromEntries((input.tags ?? []).map((t: any) => [t.key, t.value])),
+    script: [...(behavior.lifecycle ?? ['PENDING', 'RUNNING', 'STOPPED'])],
+    outcome: behavior.outcome,
+    ...(input.overrides?.containerOverrides ? { containerOverrides: structuredClone(input.overrides.containerOverrides) } : {}),
+    ...(input.networkConfiguration ? { networkConfiguration: structuredClone(input.networkConfiguration) } : {}),
+  };
+  state.tasks.set(arn, task);
+  setTaskStatus(state, task, 'PROVISIONING');
+  return task;
+}
+
 function runTask(state: FleetState, input: any, ctx: CallContext) {
   const name = state.clusterNameOf(input.cluster);
   const td = input.taskDefinition ? state.findTaskDefinition(input.taskDefinition) : undefined;
@@ -545,12 +653,32 @@ function runTask(state: FleetState, input: any, ctx: CallContext) {
     ...(input.tags?.length ? { 'aws:TagKeys': input.tags.map((t: any) => t.key) } : {}),
     ...Object.fromEntries((input.tags ?? []).map((t: any) => [`aws:RequestTag/${t.key}`, t.value])),
   });
+  authorizeLaunch(ctx, td);
   const cluster = requireCluster(state, input.cluster);
   if (!td) throw ecsErrors.invalidParameter('TaskDefinition not found.');
+
+  // Idempotency: the same token in the same cluster with the same parameters returns the first call's tasks;
+  // with other parameters it is a ConflictException naming them.
+  const { clientToken, ...request } = input;
+  if (clientToken !== undefined && (typeof clientToken !== 'string' || clientToken.length < 1 || clientToken.length > 64
+    || !/^[\x21-\x7e]+$/.test(clientToken))) {
+    throw ecsErrors.invalidParameter('clientToken must be 1 to 64 ASCII characters in the range 33-126.');
+  }
+  const tokenKey = `${cluster.name} ${clientToken}`;
+  const remembered = clientToken !== undefined ? state.runTaskTokens.get(tokenKey) : undefined;
+  if (remembered && state.now.getTime() - remembered.at.getTime() < CLIENT_TOKEN_TTL_MS) {
+    if (remembered.request !== canonical(request)) throw ecsErrors.conflict(remembered.taskArns);
+    return {
+      tasks: remembered.taskArns.map((arn) => toTask(state, state.tasks.get(arn)!)),
+      failures: structuredClone(remembered.failures),
+    };
+  }
+
   const count = input.count ?? 1;
   if (count < 1 || count > 10) throw ecsErrors.invalidParameter('count must be between 1 and 10.');
   const behavior: TaskBehavior = state.taskBehaviors.get(td.family) ?? state.taskBehaviors.get('*') ?? {};
   const launchType = input.launchType ?? (input.capacityProviderStrategy ? undefined : 'EC2');
+  checkLaunch(td, input, launchType);
   const candidates = [...state.containerInstances.values()]
     .filter((ci) => ci.clusterName === cluster.name && ci.status === 'ACTIVE' && ci.agentConnected)
     .filter((ci) => !capacityProvider || ci.capacityProviderName === capacityProvider);
@@ -565,37 +693,52 @@ function runTask(state: FleetState, input: any, ctx: CallContext) {
       failures.push({ arn: ci?.arn ?? cluster.arn, reason: behavior.placementFailure });
       continue;
     }
-    const id = state.hex(32);
-    const arn = state.arn('ecs', `task/${cluster.name}/${id}`);
-    const lifecycle = [...(behavior.lifecycle ?? ['PENDING', 'RUNNING', 'STOPPED'])];
-    const task: TaskState = {
-      id,
-      arn,
-      clusterName: cluster.name,
-      taskDefinitionArn: td.arn,
-      lastStatus: 'PROVISIONING',
-      desiredStatus: 'RUNNING',
-      containers: td.containers.map((c) => ({
-        name: c.name,
-        arn: state.arn('ecs', `container/${cluster.name}/${id}/${state.uuid()}`),
-        image: c.image,
-        lastStatus: 'PENDING',
-        essential: c.essential,
-      })),
-      startedBy: input.startedBy,
-      group: input.group ?? `family:${td.family}`,
-      containerInstanceArn: ci?.arn,
-      launchType: launchType,
-      capacityProviderName: capacityProvider ?? ci?.capacityProviderName,
-      createdAt: state.now,
-      tags: Object.fromEntries((input.tags ?? []).map((t: any) => [t.key, t.value])),
-      script: lifecycle,
-      outcome: behavior.outcome,
-    };
-    state.tasks.set(arn, task);
-    setTaskStatus(state, task, 'PROVISIONING');
+    const task = launchTask(state, cluster, td, behavior, input, { ci, launchType, capacityProvider });
+    authorizeTags(ctx, 'RunTask', task.arn, input);
     tasks.push(toTask(state, task));
   }
+  if (clientToken !== undefined) {
+    state.runTaskTokens.set(tokenKey, {
+      request: canonical(request), taskArns: tasks.map((t) => t.taskArn!), failures: structuredClone(failures), at: state.now,
+    });
+  }
+  return { tasks, failures };
+}
+
+/** StartTask: one task on each given container instance (at most 10), no placement engine, no client token. */
+function startTask(state: FleetState, input: any, ctx: CallContext) {
+  const name = state.clusterNameOf(input.cluster);
+  const cluster = state.findCluster(input.cluster);
+  const td = input.taskDefinition ? state.findTaskDefinition(input.taskDefinition) : undefined;
+  const tdArn = td?.arn ?? (String(input.taskDefinition).startsWith('arn:') ? input.taskDefinition : state.arn('ecs', `task-definition/${input.taskDefinition}`));
+  const refs: string[] = Array.isArray(input.containerInstances) ? input.containerInstances : [];
+  const instanceArns = refs.map((ref) => (cluster && state.findContainerInstance(ref, cluster.name)?.arn)
+    || (ref.startsWith('arn:') ? ref : state.arn('ecs', `container-instance/${name}/${ref}`)));
+  ctx.authorize('ecs:StartTask', tdArn, {
+    'ecs:cluster': state.clusterArn(name),
+    ...(instanceArns.length ? { 'ecs:container-instances': instanceArns } : {}),
+    ...(input.tags?.length ? { 'aws:TagKeys': input.tags.map((t: any) => t.key) } : {}),
+    ...Object.fromEntries((input.tags ?? []).map((t: any) => [`aws:RequestTag/${t.key}`, t.value])),
+  });
+  authorizeLaunch(ctx, td);
+  if (!cluster) throw ecsErrors.clusterNotFound();
+  if (!td) throw ecsErrors.invalidParameter('TaskDefinition not found.');
+  checkBatch(input.containerInstances, 'containerInstances', 10);
+  checkLaunch(td, input, 'EC2');
+  const behavior: TaskBehavior = state.taskBehaviors.get(td.family) ?? state.taskBehaviors.get('*') ?? {};
+  const tasks: Task[] = [];
+  const failures: any[] = [];
+  refs.forEach((ref, i) => {
+    const ci = state.findContainerInstance(ref, cluster.name);
+    // API failure reasons: MISSING (no such instance), INACTIVE (deregistered), AGENT (agent disconnected).
+    if (!ci || ci.ec2InstanceId === ref) return failures.push({ arn: instanceArns[i], reason: 'MISSING' });
+    if (ci.status === 'INACTIVE') return failures.push({ arn: ci.arn, reason: 'INACTIVE' });
+    if (!ci.agentConnected) return failures.push({ arn: ci.arn, reason: 'AGENT' });
+    if (behavior.placementFailure) return failures.push({ arn: ci.arn, reason: behavior.placementFailure });
+    const task = launchTask(state, cluster, td, behavior, input, { ci, launchType: 'EC2' });
+    authorizeTags(ctx, 'StartTask', task.arn, input);
+    return tasks.push(toTask(state, task));
+  });
   return { tasks, failures };
 }
 
@@ -647,6 +790,7 @@ export const ECS_HANDLERS: Record<string, CommandHandler> = {
   DescribeTasks: describeTasks,
   DescribeTaskDefinition: describeTaskDefinition,
   RunTask: runTask,
+  StartTask: startTask,
   StopTask: stopTask,
   ListTagsForResource: listTagsForResource,
 };

@@ -13,6 +13,7 @@ import {
   AccessDeniedException,
   ClientException,
   ClusterNotFoundException,
+  ConflictException,
   ECSServiceException,
   InvalidParameterException,
   MissingVersionException,
@@ -53,6 +54,12 @@ export const ecsErrors = {
    * Arm message is the one the ECS console shows (aws/amazon-ecs-agent#4099).
    */
   updateNotSupported: (message: string) => new ClientException({ message, $metadata: metadata(400) }),
+  /** `ConflictException`: a RunTask client token already used with other parameters; names the tasks it started. */
+  conflict: (resourceIds: string[]) => new ConflictException({
+    message: 'The specified client token has already been used in another request with different parameters.',
+    resourceIds: [...resourceIds],
+    $metadata: metadata(400),
+  }),
   /** `MissingVersionException`. */
   missingVersion: () => new MissingVersionException({
     message: 'The container agent version information is missing, so the agent cannot be updated.',

@@ -105,6 +105,11 @@ export class FleetState {
   public readonly launchTemplates = new Map<string, LaunchTemplateState>();
   /** Auto Scaling launch configurations by name. */
   public readonly launchConfigurations = new Map<string, LaunchConfigurationState>();
+  /**
+   * RunTask client tokens, by `<cluster name> <token>`: the request they were first used with (its input without the
+   * token, as canonical JSON), what it returned, and when (a token is remembered for 24 hours).
+   */
+  public readonly runTaskTokens = new Map<string, { request: string; taskArns: string[]; failures: unknown[]; at: Date }>();
 
   private readonly seed: string;
   private counter = 0;

@@ -247,7 +247,11 @@ export interface ContainerDefinitionState {
   memory?: number;
   /** CPU units. */
   cpu?: number;
-  /** Log configuration (awslogs, firelens, ...). */
+  /** Environment variables, by name. */
+  environment?: Record<string, string>;
+  /** Secrets, by variable name: the `valueFrom` ARN. */
+  secrets?: Record<string, string>;
+  /** Log configuration, e.g. `{ logDriver: 'awslogs', options: { 'awslogs-group': '/ecs/app', ... } }`. */
   logConfiguration?: { logDriver: string; options?: Record<string, string> };
 }
 
@@ -275,6 +279,10 @@ export interface TaskDefinitionState {
   registeredAt: Date;
   /** Resource tags. */
   tags: Record<string, string>;
+  /** The task role (RunTask and StartTask need iam:PassRole for it). */
+  taskRoleArn?: string;
+  /** The task execution role (RunTask and StartTask need iam:PassRole for it). */
+  executionRoleArn?: string;
 }
 
 /** A service deployment. */
@@ -399,6 +407,10 @@ export interface TaskState {
   script: TaskStatus[];
   /** Outcome applied when the script reaches STOPPED. */
   outcome?: TaskOutcome;
+  /** The container overrides RunTask or StartTask was given, as given. */
+  containerOverrides?: Array<{ name?: string; command?: string[]; environment?: Array<{ name?: string; value?: string }> }>;
+  /** The network configuration RunTask or StartTask was given. */
+  networkConfiguration?: unknown;
 }
 
 /** How a task ends. */
@@ -411,6 +423,11 @@ export interface TaskOutcome {
   readonly stopCode?: TaskState['stopCode'];
   /** Stopped reason. @default 'Essential container in task exited' */
   readonly stoppedReason?: string;
+  /**
+   * Per container (by name): its exit code and reason, over `exitCode` and `reason`. A container of a task that never
+   * started (stopCode `TaskFailedToStart`) has no exit code unless one is given here or in `exitCode`.
+   */
+  readonly containers?: Readonly<Record<string, { readonly exitCode?: number; readonly reason?: string }>>;
 }
 
 /** What IAM evaluates for one resource a call touches. */
@@ -443,7 +460,7 @@ export interface RecordedCall {
   readonly at: Date;
 }
 
-/** Behaviour of tasks started by RunTask, per family (set with `FakeFleet.setTaskBehavior`). */
+/** Behaviour of tasks started by RunTask or StartTask, per family (set with `FakeFleet.setTaskBehavior`). */
 export interface TaskBehavior {
   /**
    * States the task steps through, one per DescribeTasks that includes it, after RunTask
@@ -453,6 +470,6 @@ export interface TaskBehavior {
   readonly lifecycle?: TaskStatus[];
   /** How the task ends when it reaches STOPPED. @default exit code 0, stopCode EssentialContainerExited */
   readonly outcome?: TaskOutcome;
-  /** Make RunTask return this placement failure reason (e.g. `RESOURCE:MEMORY`) instead of a task. */
+  /** Make RunTask and StartTask return this placement failure reason (e.g. `RESOURCE:MEMORY`) instead of a task. */
   readonly placementFailure?: string;
 }

@@ -1,0 +1,765 @@
+import { Annotations, Arn, ArnFormat, Aws, CustomResource, Duration, Fn, Stack, Token } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { Construct } from 'constructs';
+import { MAX_TIMEOUT, TaskRunnerProvider } from './provider';
+import { validateHardening } from '../common/hardening';
+import { HardeningProps } from '../common/hardening-props';
+import { acknowledgeWildcardResources } from '../common/nag';
+
+/** When a deployment runs the task. */
+export enum RunOn {
+  /** When the resource is created (the stack is created, or the runner is added to it). */
+  CREATE = 'CREATE',
+  /** When the resource is updated (see `updateCriteria` for what an update is). */
+  UPDATE = 'UPDATE',
+}
+
+/** What one container of the task runs with instead of its task definition's settings. */
+export interface ContainerOverride {
+  /** The container, by its name in the task definition. */
+  readonly containerName: string;
+
+  /**
+   * The command instead of the image's or task definition's.
+   *
+   * @default - the task definition's command
+   */
+  readonly command?: string[];
+
+  /**
+   * Environment variables added to the task definition's, or replacing those of the same name.
+   *
+   * @default - the task definition's environment
+   */
+  readonly environment?: { [name: string]: string };
+}
+
+/** Values of a container's environment whose change makes an update run the task. */
+export interface UpdateCriterion {
+  /** The container, by its name in the task definition. */
+  readonly containerName: string;
+
+  /**
+   * Names of its environment variables (or secrets: a secret changes when its `valueFrom` does). The value compared
+   * is the one the container runs with: the task definition's, or the override's when there is one.
+   */
+  readonly environmentKeys: string[];
+}
+
+/** Where the tasks' network interfaces go (task definitions with the `awsvpc` network mode; always on Fargate). */
+export interface TaskNetworkOptions {
+  /**
+   * The VPC of the subnets.
+   *
+   * @default - the cluster's VPC (a cluster imported without one needs this)
+   */
+  readonly vpc?: ec2.IVpc;
+
+  /**
+   * The subnets of the tasks (`awsvpc` only).
+   *
+   * @default - the VPC's private subnets, or its public subnets with `assignPublicIp`
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+
+  /**
+   * The security groups of the tasks (`awsvpc` only). Reach them through `runner.connections`.
+   *
+   * @default - a new security group with all outbound traffic allowed
+   */
+  readonly securityGroups?: ec2.ISecurityGroup[];
+}
+
+/** How the tasks run on Fargate. */
+export interface FargateLaunchTargetOptions extends TaskNetworkOptions {
+  /**
+   * Give each task a public IP address (needed in a public subnet without a NAT gateway to pull images).
+   *
+   * @default false
+   */
+  readonly assignPublicIp?: boolean;
+
+  /**
+   * The Fargate platform version.
+   *
+   * @default FargatePlatformVersion.LATEST
+   */
+  readonly platformVersion?: ecs.FargatePlatformVersion;
+}
+
+/** How the tasks are placed on EC2 container instances. */
+export interface Ec2LaunchTargetOptions extends TaskNetworkOptions {
+  /**
+   * Placement constraints, e.g. `PlacementConstraint.memberOf('attribute:ecs.instance-type =~ t3.*')`.
+   *
+   * @default - none
+   */
+  readonly placementConstraints?: ecs.PlacementConstraint[];
+
+  /**
+   * Placement strategies, e.g. `PlacementStrategy.packedByMemory()`.
+   *
+   * @default - ECS's default
+   */
+  readonly placementStrategies?: ecs.PlacementStrategy[];
+}
+
+/** How the tasks run on capacity providers. */
+export interface CapacityProviderLaunchTargetOptions extends Ec2LaunchTargetOptions {
+  /**
+   * Give each task a public IP address (Fargate capacity providers only).
+   *
+   * @default false
+   */
+  readonly assignPublicIp?: boolean;
+
+  /**
+   * The Fargate platform version (Fargate capacity providers only).
+   *
+   * @default FargatePlatformVersion.LATEST
+   */
+  readonly platformVersion?: ecs.FargatePlatformVersion;
+}
+
+/** Where the tasks run. */
+export class TaskLaunchTarget {
+  /** RunTask on Fargate. The task definition must be Fargate-compatible. */
+  public static fargate(options: FargateLaunchTargetOptions = {}): TaskLaunchTarget {
+    return new TaskLaunchTarget('FARGATE', options);
+  }
+
+  /** RunTask with the EC2 launch type: ECS places the tasks on the cluster's container instances. */
+  public static ec2(options: Ec2LaunchTargetOptions = {}): TaskLaunchTarget {
+    return new TaskLaunchTarget('EC2', options);
+  }
+
+  /** RunTask with a capacity provider strategy, e.g. `[{ capacityProvider: 'FARGATE_SPOT', weight: 1 }]`. */
+  public static capacityProviders(strategy: ecs.CapacityProviderStrategy[], options: CapacityProviderLaunchTargetOptions = {}): TaskLaunchTarget {
+    return new TaskLaunchTarget('CAPACITY_PROVIDERS', options, strategy);
+  }
+
+  /**
+   * StartTask on the given container instances (ARNs, or ids): one task on each, 1 to 10 of them (`count` does not
+   * apply). For work that must run on particular hosts.
+   */
+  public static containerInstances(containerInstanceArns: string[], options: TaskNetworkOptions = {}): TaskLaunchTarget {
+    return new TaskLaunchTarget('CONTAINER_INSTANCES', options, undefined, containerInstanceArns);
+  }
+
+  /** @internal */
+  public readonly _kind: 'FARGATE' | 'EC2' | 'CAPACITY_PROVIDERS' | 'CONTAINER_INSTANCES';
+  /** @internal */
+  public readonly _options: CapacityProviderLaunchTargetOptions;
+  /** @internal */
+  public readonly _strategy?: ecs.CapacityProviderStrategy[];
+  /** @internal */
+  public readonly _containerInstances?: string[];
+
+  private constructor(
+    kind: TaskLaunchTarget['_kind'], options: CapacityProviderLaunchTargetOptions, strategy?: ecs.CapacityProviderStrategy[], instances?: string[],
+  ) {
+    this._kind = kind;
+    this._options = options;
+    this._strategy = strategy;
+    this._containerInstances = instances;
+  }
+}
+
+/** Which containers must exit with code 0 for the run to succeed. */
+export class SuccessCriteria {
+  /** Every essential container of every task exited 0 (a sidecar's exit code does not count). */
+  public static readonly ESSENTIAL_CONTAINERS = new SuccessCriteria('ESSENTIAL_CONTAINERS', []);
+
+  /** Every container of every task exited 0 (a sidecar that ECS stops after the main container exits counts too). */
+  public static readonly ALL_CONTAINERS = new SuccessCriteria('ALL_CONTAINERS', []);
+
+  /** These containers of every task exited 0. */
+  public static containers(containerNames: string[]): SuccessCriteria {
+    return new SuccessCriteria('CONTAINERS', containerNames);
+  }
+
+  /** @internal */
+  public readonly _kind: string;
+  /** @internal */
+  public readonly _containers: string[];
+
+  private constructor(kind: string, containers: string[]) {
+    this._kind = kind;
+    this._containers = containers;
+  }
+}
+
+/**
+ * Properties of an `EcsTaskRunner`. Of the hardening props, `encryptionKey` does not apply: the runner creates no
+ * table, queue or topic.
+ */
+export interface EcsTaskRunnerProps extends HardeningProps {
+  /** The cluster the tasks run in, in this stack's account and region. */
+  readonly cluster: ecs.ICluster;
+
+  /**
+   * The task definition to run. One defined in this app gives the runner its family, roles, containers and log
+   * groups; an imported one needs `TaskDefinition.fromTaskDefinitionAttributes` with its roles for iam:PassRole.
+   */
+  readonly taskDefinition: ecs.ITaskDefinition;
+
+  /**
+   * What the containers run with instead of the task definition's command and environment.
+   *
+   * @default - the task definition as it is
+   */
+  readonly containerOverrides?: ContainerOverride[];
+
+  /**
+   * How many tasks to run, 1 to 10; all must succeed. Does not apply to `TaskLaunchTarget.containerInstances()`.
+   *
+   * @default 1
+   */
+  readonly count?: number;
+
+  /**
+   * Where the tasks run.
+   *
+   * @default - TaskLaunchTarget.fargate() for a Fargate-compatible task definition, else TaskLaunchTarget.ec2()
+   */
+  readonly launchTarget?: TaskLaunchTarget;
+
+  /**
+   * When a deployment runs the task.
+   *
+   * @default [RunOn.CREATE, RunOn.UPDATE]
+   */
+  readonly runOn?: RunOn[];
+
+  /**
+   * Run the task on the update CloudFormation makes while it rolls a failed stack update back (with the old
+   * properties), when the rules would run it. Told from the stack's status (UPDATE_ROLLBACK_IN_PROGRESS).
+   *
+   * @default false
+   */
+  readonly runOnRollback?: boolean;
+
+  /**
+   * Run on an update only when one of these values changed between the old and the new task definition and
+   * overrides (needs `RunOn.UPDATE`). Without them, an update runs the task when what it runs changes: the cluster,
+   * the task definition (revision), the overrides, the launch target, `count`, `propagateTags` or `enableExecuteCommand`.
+   *
+   * @default - every change of what the task runs
+   */
+  readonly updateCriteria?: UpdateCriterion[];
+
+  /**
+   * Values whose change runs the task on any update, whatever `runOn` and `updateCriteria` say, e.g.
+   * `{ schema: '42' }` or `{ image: asset.imageTag }`.
+   *
+   * @default - none
+   */
+  readonly triggers?: { [key: string]: string };
+
+  /**
+   * How long CloudFormation waits for the run (the custom resource's ServiceTimeout), at most one hour. The tasks get
+   * this less `pollInterval` and a minute: then they are stopped and the resource fails, before CloudFormation's wait ends.
+   *
+   * @default Duration.minutes(10)
+   */
+  readonly timeout?: Duration;
+
+  /**
+   * How often the tasks are checked. Every EcsTaskRunner of a stack shares one waiter, so they must share this too.
+   *
+   * @default Duration.seconds(15)
+   */
+  readonly pollInterval?: Duration;
+
+  /**
+   * Which containers must exit with code 0.
+   *
+   * @default SuccessCriteria.ESSENTIAL_CONTAINERS
+   */
+  readonly successCriteria?: SuccessCriteria;
+
+  /**
+   * Stop the tasks this resource started that still run when it is deleted.
+   *
+   * @default true
+   */
+  readonly stopTasksOnDelete?: boolean;
+
+  /**
+   * Propagate the task definition's tags to the tasks.
+   *
+   * @default false
+   */
+  readonly propagateTags?: boolean;
+
+  /**
+   * Turn on ECS Exec for the tasks (the task role needs the SSM messages permissions).
+   *
+   * @default false
+   */
+  readonly enableExecuteCommand?: boolean;
+}
+
+const DEFAULTS = {
+  timeout: Duration.minutes(10),
+  pollInterval: Duration.seconds(15),
+  count: 1,
+};
+
+/** Time kept after the tasks' deadline to stop them and report, besides one poll interval. */
+const REPORT_MARGIN = Duration.minutes(1);
+/** The least time the tasks get. */
+const MIN_RUN = Duration.minutes(1);
+const POLL_MIN = Duration.seconds(5);
+const POLL_MAX = Duration.minutes(5);
+/** "A total of 8192 characters are allowed for overrides" (RunTask, StartTask). */
+const OVERRIDES_MAX_CHARACTERS = 8192;
+
+/**
+ * Runs ECS tasks during a deployment and makes the deployment wait for their result: database migrations, seeding,
+ * one-off setup. A task that fails (a chosen container exits non-zero, it never starts, it cannot be placed, it outlives
+ * `timeout`) fails the resource, and CloudFormation shows why: the task, its stop code and reason, each failing
+ * container's exit code, and its last log lines or a link to them.
+ *
+ * Make what must wait for the run depend on it: `service.node.addDependency(runner)`.
+ *
+ * @example
+ * declare const cluster: ecs.ICluster;
+ * declare const taskDefinition: ecs.FargateTaskDefinition;
+ * declare const service: ecs.FargateService;
+ * const migrate = new EcsTaskRunner(this, 'Migrate', {
+ *   cluster,
+ *   taskDefinition,
+ *   containerOverrides: [{ containerName: 'app', command: ['npm', 'run', 'migrate'] }],
+ * });
+ * service.node.addDependency(migrate);
+ */
+export class EcsTaskRunner extends Construct implements ec2.IConnectable {
+  /** The custom resource that runs the tasks. */
+  public readonly customResource: CustomResource;
+  /** The function that starts and stops the tasks (shared by every runner of the stack). */
+  public readonly onEventHandler: lambda.IFunction;
+  /** The function that checks the tasks (shared by every runner of the stack). */
+  public readonly isCompleteHandler: lambda.IFunction;
+  /** The security groups of the tasks (empty unless the tasks have network interfaces of their own: `awsvpc`). */
+  public readonly securityGroups: ec2.ISecurityGroup[];
+
+  constructor(scope: Construct, id: string, props: EcsTaskRunnerProps) {
+    super(scope, id);
+    const pollInterval = props.pollInterval ?? DEFAULTS.pollInterval;
+    validate(this, props, pollInterval);
+
+    const timeout = props.timeout ?? DEFAULTS.timeout;
+    const runSeconds = timeout.toSeconds() - pollInterval.toSeconds() - REPORT_MARGIN.toSeconds();
+    const target = props.launchTarget ?? defaultTarget(props.taskDefinition);
+    const runOn = props.runOn ?? [RunOn.CREATE, RunOn.UPDATE];
+    const successCriteria = props.successCriteria ?? SuccessCriteria.ESSENTIAL_CONTAINERS;
+
+    const provider = TaskRunnerProvider.of(this, { pollInterval, hardening: props });
+    this.onEventHandler = provider.onEventFunction;
+    this.isCompleteHandler = provider.isCompleteFunction;
+
+    const network = this.network(props, target);
+    this.securityGroups = network?.securityGroups ?? [];
+    const options = target._options;
+
+    this.customResource = new CustomResource(this, 'Resource', {
+      serviceToken: provider.serviceToken,
+      resourceType: 'Custom::EcsTaskRunner',
+      serviceTimeout: timeout,
+      properties: {
+        Cluster: props.cluster.clusterArn,
+        TaskDefinition: props.taskDefinition.taskDefinitionArn,
+        Launch: {
+          Type: target._kind,
+          ...(options.platformVersion ? { PlatformVersion: options.platformVersion } : {}),
+          ...(network ? {
+            Subnets: network.subnets,
+            SecurityGroups: network.securityGroups.map((g) => g.securityGroupId),
+            ...(target._kind === 'FARGATE' || target._kind === 'CAPACITY_PROVIDERS' ? { AssignPublicIp: options.assignPublicIp ? 'ENABLED' : 'DISABLED' } : {}),
+          } : {}),
+          ...(target._strategy ? {
+            CapacityProviderStrategy: target._strategy.map((s) => ({
+              CapacityProvider: s.capacityProvider,
+              ...(s.base !== undefined ? { Base: s.base } : {}),
+              ...(s.weight !== undefined ? { Weight: s.weight } : {}),
+            })),
+          } : {}),
+          ...(options.placementConstraints?.length ? {
+            PlacementConstraints: options.placementConstraints.flatMap((c) => c.toJson()).map((c) => ({ Type: c.type, Expression: c.expression })),
+          } : {}),
+          ...(options.placementStrategies?.length ? {
+            PlacementStrategy: options.placementStrategies.flatMap((s) => s.toJson()).map((s) => ({ Type: s.type, Field: s.field })),
+          } : {}),
+          ...(target._containerInstances ? { ContainerInstances: target._containerInstances } : {}),
+        },
+        Count: props.count ?? DEFAULTS.count,
+        ContainerOverrides: (props.containerOverrides ?? []).map(overrideProperty),
+        RunOn: runOn,
+        RunOnRollback: props.runOnRollback ?? false,
+        UpdateCriteria: (props.updateCriteria ?? []).map((c) => ({ ContainerName: c.containerName, EnvironmentKeys: c.environmentKeys })),
+        Triggers: props.triggers ?? {},
+        TimeoutSeconds: timeout.toSeconds(),
+        RunSeconds: runSeconds,
+        SuccessCriteria: { Type: successCriteria._kind, Containers: successCriteria._containers },
+        StopTasksOnDelete: props.stopTasksOnDelete ?? true,
+        PropagateTags: props.propagateTags ?? false,
+        EnableExecuteCommand: props.enableExecuteCommand ?? false,
+      },
+    });
+
+    const mayRunOnUpdate = runOn.includes(RunOn.UPDATE) || Object.keys(props.triggers ?? {}).length > 0;
+    this.grant(provider, props, target, mayRunOnUpdate && !props.runOnRollback);
+  }
+
+  /** The tasks' security groups, to allow them to reach a database: `db.connections.allowDefaultPortFrom(runner)`. */
+  public get connections(): ec2.Connections {
+    if (this.securityGroups.length === 0) {
+      throw new Error(`EcsTaskRunner ${this.node.path}: its tasks have no security groups of their own (their task definition does not use `
+        + 'the awsvpc network mode); allow traffic from the container instances\' security groups instead');
+    }
+    return new ec2.Connections({ securityGroups: this.securityGroups });
+  }
+
+  /** Subnets and security groups for a task definition with the awsvpc network mode; undefined for the others. */
+  private network(props: EcsTaskRunnerProps, target: TaskLaunchTarget): { subnets: string[]; securityGroups: ec2.ISecurityGroup[] } | undefined {
+    if (!usesAwsVpc(props.taskDefinition, target)) return undefined;
+    const options = target._options;
+    const vpc = options.vpc ?? clusterVpc(props.cluster)!;
+    const subnets = vpc.selectSubnets(options.vpcSubnets ?? (options.assignPublicIp ? { subnetType: ec2.SubnetType.PUBLIC } : {})).subnetIds;
+    const securityGroups = options.securityGroups ?? [new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc,
+      description: `Tasks of the EcsTaskRunner ${this.node.path}`.slice(0, 255),
+      allowAllOutbound: true,
+    })];
+    return { subnets, securityGroups };
+  }
+
+  /**
+   * This runner's part of the shared functions' IAM, in two policies of its own that its custom resource waits for:
+   * start the task definition's family in the cluster only, pass only its roles, describe, list and stop only in the
+   * cluster, read only its containers' log groups.
+   */
+  private grant(provider: TaskRunnerProvider, props: EcsTaskRunnerProps, target: TaskLaunchTarget, readsStackStatus: boolean): void {
+    const stack = Stack.of(this);
+    const clusterArn = props.cluster.clusterArn;
+    const clusterName = props.cluster.clusterName;
+    const inCluster = { ArnEquals: { 'ecs:cluster': clusterArn } };
+    const tasksInCluster = stack.formatArn({ service: 'ecs', resource: 'task', resourceName: `${clusterName}/*` });
+    const startAction = target._kind === 'CONTAINER_INSTANCES' ? 'StartTask' : 'RunTask';
+    const family = familyOf(props.taskDefinition);
+    const tasksReason = 'Task ids are known only once they start: the resource is the tasks of the one cluster by name, which the ecs:cluster '
+      + `condition repeats by ARN (describe, stop), or the tasks it starts itself (tag-on-create, ecs:CreateAction ${startAction}).`;
+
+    const start: Array<{ statement: iam.PolicyStatement; reason?: string }> = [
+      {
+        statement: new iam.PolicyStatement({
+          sid: `${startAction}OfTheFamilyInTheCluster`,
+          actions: [`ecs:${startAction}`],
+          resources: [stack.formatArn({ service: 'ecs', resource: 'task-definition', resourceName: `${family}:*` })],
+          conditions: inCluster,
+        }),
+        reason: 'The task definition is granted by its family (every revision: a deployment registers a new one), in the one cluster (ecs:cluster condition).',
+      },
+      {
+        statement: new iam.PolicyStatement({
+          sid: 'TagTheTasksItStarts',
+          actions: ['ecs:TagResource'],
+          resources: [tasksInCluster],
+          conditions: { StringEquals: { 'ecs:CreateAction': startAction } },
+        }),
+        reason: tasksReason,
+      },
+      {
+        statement: new iam.PolicyStatement({
+          sid: 'FindStopAndDescribeItsTasks',
+          actions: ['ecs:DescribeTasks', 'ecs:StopTask'],
+          resources: [tasksInCluster],
+          conditions: inCluster,
+        }),
+        reason: tasksReason,
+      },
+      {
+        statement: new iam.PolicyStatement({
+          sid: 'ListItsTasks',
+          actions: ['ecs:ListTasks'],
+          resources: [stack.formatArn({ service: 'ecs', resource: 'container-instance', resourceName: `${clusterName}/*` })],
+          conditions: inCluster,
+        }),
+        reason: 'ListTasks is authorized on container instances (Service Authorization Reference): the resource is scoped to the one cluster by name, and the ecs:cluster condition repeats its ARN.',
+      },
+      {
+        statement: new iam.PolicyStatement({
+          sid: 'ReadTaskDefinitions',
+          actions: ['ecs:DescribeTaskDefinition'],
+          resources: ['*'],
+        }),
+        reason: 'ecs:DescribeTaskDefinition supports no resource-level permissions (Service Authorization Reference), so it is granted on *.',
+      },
+    ];
+    const roles = passedRoles(props.taskDefinition);
+    if (roles.unknown) {
+      Annotations.of(this).addWarningV2('cdk-ecs-ops/EcsTaskRunner:unknownTaskRoles',
+        'taskDefinition is imported without its task role, so no iam:PassRole is granted for it: if it has a task or execution role, '
+        + 'RunTask will be denied. Import it with TaskDefinition.fromTaskDefinitionAttributes({ taskDefinitionArn, taskRole, executionRole }).');
+    }
+    if (roles.arns.length > 0) {
+      start.push({
+        statement: new iam.PolicyStatement({
+          sid: 'PassTheTaskRolesToEcs',
+          actions: ['iam:PassRole'],
+          resources: roles.arns,
+          conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+        }),
+      });
+    }
+    if (readsStackStatus) {
+      start.push({
+        statement: new iam.PolicyStatement({
+          sid: 'TellARollbackFromAnUpdate',
+          actions: ['cloudformation:DescribeStacks'],
+          resources: [Aws.STACK_ID],
+        }),
+      });
+    }
+
+    const check: Array<{ statement: iam.PolicyStatement; reason?: string }> = [{
+      statement: new iam.PolicyStatement({
+        sid: 'DescribeAndStopItsTasks',
+        actions: ['ecs:DescribeTasks', 'ecs:StopTask'],
+        resources: [tasksInCluster],
+        conditions: inCluster,
+      }),
+      reason: tasksReason,
+    }];
+    const logGroups = awslogsGroups(props.taskDefinition);
+    if (logGroups.length > 0) {
+      check.push({
+        statement: new iam.PolicyStatement({
+          sid: 'ReadTheLastLogLinesOfItsContainers',
+          actions: ['logs:GetLogEvents'],
+          resources: logGroups.map((name) => stack.formatArn({
+            service: 'logs', resource: 'log-group', resourceName: `${name}:log-stream:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          })),
+        }),
+        reason: 'Reads the last lines of a failed container\'s log stream, named by task id, in the task definition\'s own awslogs log groups.',
+      });
+    }
+
+    const policy = (policyId: string, fn: lambda.Function, statements: typeof start) => {
+      const p = new iam.Policy(this, policyId, { roles: [fn.role!], statements: statements.map((s) => s.statement) });
+      for (const { statement, reason } of statements) if (reason) acknowledgeWildcardResources(p, statement, reason);
+      // The resource must not reach the functions before they may act for it.
+      this.customResource.node.addDependency(p);
+      return p;
+    };
+    policy('StartPolicy', provider.onEventFunction, start);
+    policy('CheckPolicy', provider.isCompleteFunction, check);
+  }
+}
+
+function overrideProperty(o: ContainerOverride) {
+  return {
+    Name: o.containerName,
+    ...(o.command ? { Command: o.command } : {}),
+    ...(o.environment ? { Environment: Object.entries(o.environment).map(([Name, Value]) => ({ Name, Value })) } : {}),
+  };
+}
+
+/** Fargate for a Fargate-compatible task definition, else the EC2 launch type. */
+function defaultTarget(taskDefinition: ecs.ITaskDefinition): TaskLaunchTarget {
+  return taskDefinition.isFargateCompatible ? TaskLaunchTarget.fargate() : TaskLaunchTarget.ec2();
+}
+
+/** The task definition class of this app, when it is one (not imported). */
+function definedHere(taskDefinition: ecs.ITaskDefinition): ecs.TaskDefinition | undefined {
+  return taskDefinition instanceof ecs.TaskDefinition ? taskDefinition : undefined;
+}
+
+/** The family: the task definition's own, or read from its ARN (`task-definition/<family>:<revision>`). */
+function familyOf(taskDefinition: ecs.ITaskDefinition): string {
+  const defined = definedHere(taskDefinition);
+  if (defined) return defined.family;
+  const resourceName = Arn.split(taskDefinition.taskDefinitionArn, ArnFormat.SLASH_RESOURCE_NAME).resourceName!;
+  return Token.isUnresolved(resourceName) ? Fn.select(0, Fn.split(':', resourceName)) : resourceName.split(':')[0];
+}
+
+/** The task and execution roles (a task definition imported without roles: unknown). */
+function passedRoles(taskDefinition: ecs.ITaskDefinition): { arns: string[]; unknown: boolean } {
+  const arns: string[] = [];
+  let unknown = false;
+  try {
+    arns.push(taskDefinition.taskRole.roleArn);
+  } catch {
+    unknown = true; // an imported task definition without taskRole throws here
+  }
+  if (taskDefinition.executionRole) arns.push(taskDefinition.executionRole.roleArn);
+  return { arns, unknown };
+}
+
+/** The awslogs log group names of the task definition's containers (for one defined in this app). */
+function awslogsGroups(taskDefinition: ecs.ITaskDefinition): string[] {
+  const defined = definedHere(taskDefinition);
+  if (!defined) return [];
+  const names = new Set<string>();
+  for (const child of defined.node.children) {
+    if (!(child instanceof ecs.ContainerDefinition) || !child.logDriverConfig) continue;
+    const { logDriver, options } = child.logDriverConfig;
+    if (logDriver === 'awslogs' && options?.['awslogs-group'] && options['awslogs-stream-prefix']) names.add(options['awslogs-group']);
+  }
+  return [...names];
+}
+
+/** The containers of a task definition of this app, by name (undefined for an imported one). */
+function containersOf(taskDefinition: ecs.ITaskDefinition): string[] | undefined {
+  const defined = definedHere(taskDefinition);
+  if (!defined) return undefined;
+  return defined.node.children.filter((c): c is ecs.ContainerDefinition => c instanceof ecs.ContainerDefinition).map((c) => c.containerName);
+}
+
+function clusterVpc(cluster: ecs.ICluster): ec2.IVpc | undefined {
+  try {
+    return cluster.vpc;
+  } catch {
+    return undefined; // a cluster imported by ARN has no VPC
+  }
+}
+
+/** Whether the tasks get network interfaces of their own: awsvpc (Fargate always). */
+function usesAwsVpc(taskDefinition: ecs.ITaskDefinition, target: TaskLaunchTarget): boolean {
+  try {
+    return taskDefinition.networkMode === ecs.NetworkMode.AWS_VPC;
+  } catch {
+    // An imported task definition without its network mode: Fargate needs awsvpc; elsewhere, network options say so.
+    const o = target._options;
+    return target._kind === 'FARGATE' || o.vpcSubnets !== undefined || o.securityGroups !== undefined;
+  }
+}
+
+/** Checks every prop and throws one error that lists each mistake. */
+function validate(scope: Construct, props: EcsTaskRunnerProps, pollInterval: Duration): void {
+  const problems: string[] = [];
+  const target = props.launchTarget;
+  const containers = containersOf(props.taskDefinition);
+  const knownContainer = (name: string, where: string) => {
+    if (containers && !Token.isUnresolved(name) && !containers.includes(name)) {
+      problems.push(`${where} is ${JSON.stringify(name)}, which is not a container of the task definition; give one of ${containers.join(', ')}`);
+    }
+  };
+
+  if (props.count !== undefined && !Token.isUnresolved(props.count) && (!Number.isInteger(props.count) || props.count < 1 || props.count > 10)) {
+    problems.push(`count is ${props.count}; give a whole number from 1 to 10`);
+  }
+  if (target?._kind === 'CONTAINER_INSTANCES' && props.count !== undefined && props.count !== 1) {
+    Annotations.of(scope).addWarningV2('cdk-ecs-ops/EcsTaskRunner:countIgnored',
+      `count is ${props.count}, but TaskLaunchTarget.containerInstances() starts one task on each given instance: count is ignored.`);
+  }
+
+  const timeout = props.timeout ?? DEFAULTS.timeout;
+  const pollSeconds = pollInterval.isUnresolved() ? undefined : pollInterval.toSeconds({ integral: false });
+  if (pollSeconds !== undefined && (!Number.isInteger(pollSeconds) || pollSeconds < POLL_MIN.toSeconds() || pollSeconds > POLL_MAX.toSeconds())) {
+    problems.push(`pollInterval is ${pollInterval.toHumanString()}; give whole seconds from ${POLL_MIN.toHumanString()} to ${POLL_MAX.toHumanString()}`);
+  }
+  if (!timeout.isUnresolved()) {
+    const seconds = timeout.toSeconds({ integral: false });
+    const least = (pollSeconds ?? DEFAULTS.pollInterval.toSeconds()) + REPORT_MARGIN.toSeconds() + MIN_RUN.toSeconds();
+    if (!Number.isInteger(seconds) || seconds > MAX_TIMEOUT.toSeconds()) {
+      problems.push(`timeout is ${timeout.toHumanString()}; give whole seconds up to ${MAX_TIMEOUT.toHumanString()}, CloudFormation's limit for a custom resource`);
+    } else if (seconds < least) {
+      problems.push(`timeout is ${timeout.toHumanString()}; give at least ${Duration.seconds(least).toHumanString()} `
+        + '(pollInterval, a minute to stop the tasks and report, and a minute for the tasks)');
+    }
+  }
+
+  if (props.containerOverrides !== undefined) {
+    if (props.containerOverrides.length === 0) problems.push('containerOverrides is empty; give at least one override, or leave it out to run the task definition as it is');
+    const seen = new Set<string>();
+    props.containerOverrides.forEach((o, i) => {
+      const where = `containerOverrides[${i}]`;
+      if (!o.containerName) problems.push(`${where}.containerName is empty; give the name of a container of the task definition`);
+      else knownContainer(o.containerName, `${where}.containerName`);
+      if (seen.has(o.containerName)) problems.push(`${where}.containerName ${JSON.stringify(o.containerName)} is overridden twice; give one override per container`);
+      seen.add(o.containerName);
+      if (o.command !== undefined && o.command.length === 0) problems.push(`${where}.command is empty; give the command and its arguments, or leave it out`);
+      if (o.command === undefined && (o.environment === undefined || Object.keys(o.environment).length === 0)) {
+        problems.push(`${where} (${o.containerName}) overrides nothing; give command or environment`);
+      }
+      for (const name of Object.keys(o.environment ?? {})) {
+        if (!/^[^=\0]+$/.test(name)) problems.push(`${where}.environment has the variable name ${JSON.stringify(name)}; give a non-empty name without "="`);
+      }
+    });
+    const json = JSON.stringify({
+      containerOverrides: props.containerOverrides.map((o) => ({
+        name: o.containerName,
+        command: o.command,
+        environment: o.environment && Object.entries(o.environment).map(([name, value]) => ({ name, value })),
+      })),
+    });
+    if (!Token.isUnresolved(json) && json.length > OVERRIDES_MAX_CHARACTERS) {
+      problems.push(`containerOverrides take ${json.length} characters as ECS overrides; ECS allows ${OVERRIDES_MAX_CHARACTERS}: move the long values into the task definition`);
+    }
+  }
+
+  const runOn = props.runOn ?? [RunOn.CREATE, RunOn.UPDATE];
+  if (props.runOn !== undefined && props.runOn.length === 0) problems.push('runOn is empty; give RunOn.CREATE, RunOn.UPDATE or both');
+  for (const r of runOn) if (!Object.values(RunOn).includes(r)) problems.push(`runOn has ${JSON.stringify(r)}; give RunOn.CREATE or RunOn.UPDATE`);
+  if (new Set(runOn).size !== runOn.length) problems.push('runOn names the same event twice');
+  if (props.updateCriteria !== undefined) {
+    if (!runOn.includes(RunOn.UPDATE)) problems.push('updateCriteria is set, but runOn does not include RunOn.UPDATE; add it, or leave updateCriteria out');
+    if (props.updateCriteria.length === 0) problems.push('updateCriteria is empty; give the containers and environment keys whose change runs the task, or leave it out');
+    props.updateCriteria.forEach((c, i) => {
+      knownContainer(c.containerName, `updateCriteria[${i}].containerName`);
+      if (!c.environmentKeys || c.environmentKeys.length === 0) problems.push(`updateCriteria[${i}].environmentKeys is empty; give at least one variable name`);
+    });
+  }
+  for (const key of Object.keys(props.triggers ?? {})) if (key === '') problems.push('triggers has an empty key; give each trigger a name');
+
+  if (props.successCriteria && props.successCriteria._kind === 'CONTAINERS') {
+    if (props.successCriteria._containers.length === 0) problems.push('successCriteria is SuccessCriteria.containers([]); give at least one container name');
+    props.successCriteria._containers.forEach((name, i) => knownContainer(name, `successCriteria.containers[${i}]`));
+  }
+
+  problems.push(...validateTarget(props, target ?? defaultTarget(props.taskDefinition)));
+
+  problems.push(...validateHardening(props));
+  problems.push(...TaskRunnerProvider.conflicts(scope, { pollInterval, hardening: props }));
+
+  if (problems.length > 0) {
+    throw new Error(`Invalid EcsTaskRunner props:\n- ${problems.join('\n- ')}`);
+  }
+}
+
+function validateTarget(props: EcsTaskRunnerProps, target: TaskLaunchTarget): string[] {
+  const problems: string[] = [];
+  const o = target._options;
+  const td = props.taskDefinition;
+  if (target._kind === 'FARGATE' && !td.isFargateCompatible) {
+    problems.push('launchTarget is TaskLaunchTarget.fargate(), but the task definition is not Fargate-compatible; give a Fargate task definition or another launch target');
+  }
+  if ((target._kind === 'EC2' || target._kind === 'CONTAINER_INSTANCES') && !td.isEc2Compatible) {
+    problems.push(`launchTarget is TaskLaunchTarget.${target._kind === 'EC2' ? 'ec2' : 'containerInstances'}(), but the task definition is not EC2-compatible; `
+      + 'give an EC2 task definition or TaskLaunchTarget.fargate()');
+  }
+  if (target._kind === 'CAPACITY_PROVIDERS' && (target._strategy ?? []).length === 0) {
+    problems.push('launchTarget is TaskLaunchTarget.capacityProviders([]); give at least one capacity provider');
+  }
+  if (target._kind === 'CONTAINER_INSTANCES') {
+    const n = target._containerInstances?.length ?? 0;
+    if (n < 1 || n > 10) problems.push(`launchTarget is TaskLaunchTarget.containerInstances() with ${n} instance(s); give 1 to 10 (StartTask's limit)`);
+  }
+  if (target._kind === 'FARGATE' && (o.placementConstraints?.length || o.placementStrategies?.length)) {
+    problems.push('launchTarget: placement constraints and strategies do not apply to Fargate');
+  }
+  const awsvpc = usesAwsVpc(td, target);
+  if (awsvpc && !o.vpc && !clusterVpc(props.cluster)) {
+    problems.push('launchTarget: the task definition uses the awsvpc network mode, but the cluster was imported without a VPC; give vpc in the launch target options');
+  }
+  if (!awsvpc && (o.vpcSubnets || o.securityGroups || o.assignPublicIp)) {
+    problems.push('launchTarget: vpcSubnets, securityGroups and assignPublicIp apply only to a task definition with the awsvpc network mode');
+  }
+  if (o.securityGroups && o.securityGroups.length === 0) problems.push('launchTarget: securityGroups is empty; give at least one, or leave it out for a new one');
+  return problems;
+}

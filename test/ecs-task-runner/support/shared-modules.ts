@@ -1,0 +1,10 @@
+/**
+ * The handler tests load the handlers in a fresh module registry per test, which would also load other copies of
+ * the SDK client packages than the ones the fakes mock. A test file shares them with
+ * `jest.mock('@aws-sdk/client-ecs', () => jest.requireActual('./support/shared-modules').sharedModule('@aws-sdk/client-ecs'))`.
+ */
+export function sharedModule(name: string): unknown {
+  const cache: Map<string, unknown> = ((globalThis as any).__ecsTaskRunnerSharedModules ??= new Map());
+  if (!cache.has(name)) cache.set(name, jest.requireActual(name));
+  return cache.get(name);
+}
