@@ -495,7 +495,8 @@ export class EcsParrot extends Construct implements iam.IGrantable {
 
   /**
    * Lets EventBridge send the rules' events to the queue and, for an event it cannot deliver, to the dead-letter
-   * queue; with a customer managed key, lets it use the key for those rules only (aws:SourceArn).
+   * queue (only from these rules: aws:SourceArn in the queue policies); with a customer managed key, lets EventBridge
+   * use the key.
    */
   private allowRulesToSend(queue: sqs.Queue, deadLetterQueue: sqs.Queue, ruleArns: string[], key: kms.IKey | undefined): void {
     if (ruleArns.length === 0) return;
@@ -510,12 +511,15 @@ export class EcsParrot extends Construct implements iam.IGrantable {
       }));
     }
     if (!key) return;
+    // The statement AWS documents for an AWS service that sends to an encrypted queue, without conditions: KMS is not
+    // documented to see the rule's aws:SourceArn or aws:SourceAccount when EventBridge sends through SQS (for SNS it
+    // is documented not to), and a condition it cannot match would lose every event. The queue policies above are
+    // what keep other rules out.
     const statement = new iam.PolicyStatement({
       sid: `EcsParrotRulesEncrypt${Names.uniqueId(this).slice(-8)}`,
       principals: [eventBridge],
       actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
       resources: ['*'],
-      conditions: { ArnEquals: { 'aws:SourceArn': ruleArns } },
     });
     if (!key.addToResourcePolicy(statement).statementAdded) {
       Annotations.of(this).addWarningV2('cdk-ecs-ops/EcsParrot:encryptionKeyPolicy',
