@@ -93,6 +93,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   devDeps: [
     // handler runtime code, bundled into assets/ at build time (never installed by users)
     '@aws-sdk/client-auto-scaling@3.1169.0',
+    '@aws-sdk/client-cloudformation@3.1169.0',
     '@aws-sdk/client-cloudwatch-logs@3.1169.0',
     '@aws-sdk/client-dynamodb@3.1162.0',
     '@aws-sdk/client-elasticache@3.1127.0',

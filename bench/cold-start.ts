@@ -32,6 +32,7 @@ const CLIENTS: Record<string, { client: string; service?: string }> = {
   '@aws-sdk/client-ssm': { client: 'SSMClient', service: 'ssm' },
   '@aws-sdk/client-sns': { client: 'SNSClient', service: 'sns' },
   '@aws-sdk/client-cloudwatch-logs': { client: 'CloudWatchLogsClient', service: 'logs' },
+  '@aws-sdk/client-cloudformation': { client: 'CloudFormationClient', service: 'cloudformation' },
   'ioredis': { client: 'default' },
 };
 

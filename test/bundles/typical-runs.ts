@@ -209,7 +209,7 @@ export const TYPICAL_RUNS: readonly TypicalRun[] = [
     },
     calls: ['ecs:DescribeTaskDefinition', 'ecs:RunTask'],
     clients: ['ECS'],
-    clientPackages: ['@aws-sdk/client-ecs', '@aws-sdk/client-cloudwatch-logs'],
+    clientPackages: ['@aws-sdk/client-ecs', '@aws-sdk/client-cloudwatch-logs', '@aws-sdk/client-cloudformation'],
   },
   {
     bundle: 'ecs-task-runner',
@@ -237,7 +237,7 @@ export const TYPICAL_RUNS: readonly TypicalRun[] = [
     },
     calls: ['ecs:DescribeTasks'],
     clients: ['ECS'],
-    clientPackages: ['@aws-sdk/client-ecs', '@aws-sdk/client-cloudwatch-logs'],
+    clientPackages: ['@aws-sdk/client-ecs', '@aws-sdk/client-cloudwatch-logs', '@aws-sdk/client-cloudformation'],
   },
 ];
 

@@ -82,7 +82,7 @@ test('a failed run loads CloudWatch Logs on first use, quotes the last log lines
   expect(chunksOf(run).length).toBeGreaterThan(chunksOf(quiet).length);
 });
 
-test('an update that would run reads the stack\'s status with a signed DescribeStacks, from a chunk a create never loads', async () => {
+test('an update that would run reads the stack\'s status with the CloudFormation client, from a chunk a create never loads', async () => {
   // Prepare
   const { create } = taskRunnerEvents();
   const properties = create.ResourceProperties as Record<string, any>;
@@ -93,7 +93,7 @@ test('an update that would run reads the stack\'s status with a signed DescribeS
     OldResourceProperties: properties,
     ResourceProperties: { ...properties, TaskDefinition: properties.TaskDefinition.replace(/:1$/, ':2') },
   };
-  standin.on('cloudformation', 'DescribeStacks', { DescribeStacksResult: { Stacks: [{ StackName: 'Ops', StackStatus: 'UPDATE_ROLLBACK_IN_PROGRESS' }] } });
+  standin.on('cloudformation', 'DescribeStacks', { Stacks: [{ StackName: 'Ops', StackStatus: 'UPDATE_ROLLBACK_IN_PROGRESS', CreationTime: new Date() }] });
   const created = await typicalRun('index.onEvent');
 
   // Act
@@ -111,5 +111,6 @@ test('an update that would run reads the stack\'s status with a signed DescribeS
   expect(standin.calls.map((c) => `${c.service}:${c.operation}`)).toEqual(['cloudformation:DescribeStacks']);
   expect(standin.calls[0]).toMatchObject({ protocol: 'awsQuery', region: REGION, input: { StackName: create.StackId } });
   expect(chunksOf(run).filter((f) => !chunksOf(created).includes(f)).length).toBeGreaterThan(0);
-  expect(clientsOf(run)).toEqual(['ECS']);
+  expect(clientsOf(run)).toEqual(['CloudFormation', 'ECS']);
+  expect(clientsOf(created)).toEqual(['ECS']);
 });

@@ -76,7 +76,7 @@ function registerMigrate(environment: Record<string, string> = { DB_HOST: 'db-1'
 }
 
 function stackStatus(status: string) {
-  standin.on('cloudformation', 'DescribeStacks', { DescribeStacksResult: { Stacks: [{ StackName: STACK_NAME, StackStatus: status }] } });
+  standin.on('cloudformation', 'DescribeStacks', { Stacks: [{ StackName: STACK_NAME, StackStatus: status, CreationTime: new Date() }] });
 }
 
 /** A runner synthesized with these props (the task definition migrate:1, Fargate in the VPC's subnets by default). */

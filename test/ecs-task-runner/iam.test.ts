@@ -84,7 +84,7 @@ async function runScenario(launch: 'fargate' | 'instances' = 'fargate'): Promise
   useFakeClock(new Date('2026-03-02T08:00:00.000Z'));
   Object.assign(process.env, { AWS_REGION: REGION, AWS_ENDPOINT_URL: standin.url, AWS_ACCESS_KEY_ID: 'AKIDTEST', AWS_SECRET_ACCESS_KEY: 'secret' });
   standin.reset();
-  standin.on('cloudformation', 'DescribeStacks', { DescribeStacksResult: { Stacks: [{ StackName: STACK_NAME, StackStatus: 'UPDATE_IN_PROGRESS' }] } });
+  standin.on('cloudformation', 'DescribeStacks', { Stacks: [{ StackName: STACK_NAME, StackStatus: 'UPDATE_IN_PROGRESS', CreationTime: new Date() }] });
   const fleet = new FakeFleet({ region: REGION, accountId: ACCOUNT, now: () => new Date() }).install();
   const cloudWatchLogs = new FakeLogs(REGION, ACCOUNT).install();
   const stdout = new StdoutCapture().start();

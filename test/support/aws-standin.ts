@@ -97,6 +97,7 @@ export interface AwsStandinOptions {
 /** The client package of each signing name, whose operation schemas describe the wire format. */
 const CLIENT_PACKAGES: Readonly<Record<string, string>> = {
   autoscaling: '@aws-sdk/client-auto-scaling',
+  cloudformation: '@aws-sdk/client-cloudformation',
   dynamodb: '@aws-sdk/client-dynamodb',
   ec2: '@aws-sdk/client-ec2',
   ecs: '@aws-sdk/client-ecs',
