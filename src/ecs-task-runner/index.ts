@@ -551,6 +551,7 @@ export class EcsTaskRunner extends Construct implements ec2.IConnectable {
 
     const policy = (policyId: string, fn: lambda.Function, statements: typeof start) => {
       const p = new iam.Policy(this, policyId, { roles: [fn.role!], statements: statements.map((s) => s.statement) });
+      provider.addRunnerPolicy(p, fn.role!);
       for (const { statement, reason } of statements) if (reason) acknowledgeWildcardResources(p, statement, reason);
       // The resource must not reach the functions before they may act for it.
       this.customResource.node.addDependency(p);

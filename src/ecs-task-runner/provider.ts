@@ -4,6 +4,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, IConstruct } from 'constructs';
+import { ROLE_INLINE_POLICY_QUOTA, estimatePolicyLength } from './policy-size';
 import { HandlerBundle, createHandlerFunction } from '../common/handler-function';
 import { createLogGroup } from '../common/hardening';
 import { HardeningProps } from '../common/hardening-props';
@@ -62,6 +63,8 @@ export class TaskRunnerProvider extends Construct {
   public readonly provider: cr.Provider;
   public readonly serviceToken: string;
   public readonly settings: RunnerProviderSettings;
+  /** The policies each runner added to the functions' roles, by role. */
+  private readonly runnerPolicies = new Map<iam.IRole, iam.Policy[]>();
 
   private constructor(scope: Construct, id: string, settings: RunnerProviderSettings) {
     super(scope, id);
@@ -149,6 +152,27 @@ export class TaskRunnerProvider extends Construct {
       }));
     }
     this.acknowledgeFindings(frameworkFunctions, [onEventRole, completeRole], waiterRole, stateMachine, hardening);
+  }
+
+  /** Adds a runner's own policy to one of the functions' roles; synth fails if the role's inline policies outgrow IAM's quota. */
+  public addRunnerPolicy(policy: iam.Policy, role: iam.IRole): void {
+    const policies = this.runnerPolicies.get(role);
+    if (policies) {
+      policies.push(policy);
+      return;
+    }
+    this.runnerPolicies.set(role, [policy]);
+    this.node.addValidation({
+      validate: () => {
+        const all = this.runnerPolicies.get(role)!;
+        const own = (role.node.tryFindChild('DefaultPolicy') as iam.Policy | undefined)?.document;
+        const length = estimatePolicyLength(Stack.of(this), [...(own ? [own] : []), ...all.map((p) => p.document)]);
+        if (length <= ROLE_INLINE_POLICY_QUOTA) return [];
+        return [`the ${all.length} EcsTaskRunners of this stack give the role ${role.node.path} about ${length} characters of inline policy `
+          + `(counted at the longest their ARNs can be); IAM allows a role ${ROLE_INLINE_POLICY_QUOTA} in all, so the deployment would fail. `
+          + 'Put some of the runners in another stack (each stack has a provider of its own).'];
+      },
+    });
   }
 
   /** A child the Provider creates (ids of aws-cdk-lib's custom-resources Provider). */

@@ -6,6 +6,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { EcsTaskRunner, EcsTaskRunnerProps, RunOn, SuccessCriteria, TaskLaunchTarget } from '../../src';
+import { estimatePolicyLength } from '../../src/ecs-task-runner/policy-size';
+import { IntrinsicResolver } from '../support/iam';
 
 const ENV = { account: '123456789012', region: 'us-east-1' };
 
@@ -317,6 +319,42 @@ describe('validation', () => {
     expect(() => runner(s, { tracing: lambda.Tracing.ACTIVE, logRetention: logs.RetentionDays.ONE_YEAR }, 'Third'))
       .toThrow(/logRetention differs from the first EcsTaskRunner of this stack[\s\S]*tracing differs/);
     expect(() => runner(s, { pollInterval: Duration.seconds(15), tracing: lambda.Tracing.DISABLED }, 'Same')).not.toThrow();
+  });
+
+  test('fails at synth when the runners of a stack would outgrow IAM\'s quota on a role\'s inline policies', () => {
+    // Prepare: six runners fit the onEvent role's 10,240 characters (about 1,700 each, counted at the longest ARNs); nine do not.
+    const withRunners = (n: number) => {
+      const s = setup();
+      for (let i = 0; i < n; i++) runner(s, {}, `Migrate${i}`);
+      return s.stack;
+    };
+
+    // Act / Assess
+    expect(() => Template.fromStack(withRunners(5))).not.toThrow();
+    expect(() => Template.fromStack(withRunners(9))).toThrow(new RegExp(
+      'the 9 EcsTaskRunners of this stack give the role Stack/CdkEcsOpsEcsTaskRunnerProvider/OnEventServiceRole about \\d+ characters of inline '
+      + 'policy \\(counted at the longest their ARNs can be\\); IAM allows a role 10240 in all, so the deployment would fail\\. '
+      + 'Put some of the runners in another stack'));
+  });
+
+  test('counts a role\'s inline policies at least as long as IAM will, and not much longer', () => {
+    const s = setup();
+    for (let i = 0; i < 3; i++) runner(s, {}, `Migrate${i}`);
+    const role = s.stack.node.findAll().find((c): c is iam.Role => c instanceof iam.Role && c.node.path.includes('Provider/OnEvent'))!;
+    const policies = s.stack.node.findAll().filter((c): c is iam.Policy => c instanceof iam.Policy && c.node.path.includes('Migrate'));
+    const onEventPolicies = policies.filter((p) => p.node.id === 'StartPolicy');
+    const template = Template.fromStack(s.stack).toJSON();
+    const resolver = new IntrinsicResolver(template, { ...ENV, partition: 'aws' });
+
+    const estimate = estimatePolicyLength(s.stack, onEventPolicies.map((p) => p.document));
+    const deployed = onEventPolicies
+      .map((p) => JSON.stringify(resolver.resolve(s.stack.resolve(p.document.toJSON()), p.node.path)).replace(/\s/g, '').length)
+      .reduce((a, b) => a + b, 0);
+
+    expect(onEventPolicies).toHaveLength(3);
+    expect(role).toBeDefined();
+    expect(estimate).toBeGreaterThanOrEqual(deployed);
+    expect(estimate).toBeLessThan(deployed * 1.2);
   });
 
   test('fails listing every mistake at once', () => {
