@@ -4,11 +4,11 @@
  */
 // The handler is loaded in an isolated module registry per configuration (it reads its environment once),
 // which would also load other copies of the SDK clients; share them so the fakes answer the handler's clients.
-jest.mock('@aws-sdk/client-ecs', () => jest.requireActual('./support/shared-modules').sharedModule('@aws-sdk/client-ecs'));
-jest.mock('@aws-sdk/client-auto-scaling', () => jest.requireActual('./support/shared-modules').sharedModule('@aws-sdk/client-auto-scaling'));
-jest.mock('@aws-sdk/client-ec2', () => jest.requireActual('./support/shared-modules').sharedModule('@aws-sdk/client-ec2'));
-jest.mock('@aws-sdk/client-dynamodb', () => jest.requireActual('./support/shared-modules').sharedModule('@aws-sdk/client-dynamodb'));
-jest.mock('@aws-sdk/client-sns', () => jest.requireActual('./support/shared-modules').sharedModule('@aws-sdk/client-sns'));
+jest.mock('@aws-sdk/client-ecs', () => jest.requireActual('../support/shared-modules').sharedModule('@aws-sdk/client-ecs'));
+jest.mock('@aws-sdk/client-auto-scaling', () => jest.requireActual('../support/shared-modules').sharedModule('@aws-sdk/client-auto-scaling'));
+jest.mock('@aws-sdk/client-ec2', () => jest.requireActual('../support/shared-modules').sharedModule('@aws-sdk/client-ec2'));
+jest.mock('@aws-sdk/client-dynamodb', () => jest.requireActual('../support/shared-modules').sharedModule('@aws-sdk/client-dynamodb'));
+jest.mock('@aws-sdk/client-sns', () => jest.requireActual('../support/shared-modules').sharedModule('@aws-sdk/client-sns'));
 
 import { PublishCommand, PublishCommandInput, SNSClient } from '@aws-sdk/client-sns';
 import { App, Stack } from 'aws-cdk-lib';
@@ -18,8 +18,9 @@ import { AwsStub, mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { FakeDynamoDb } from '../support/fake-dynamodb';
 import { ContainerInstanceState, FakeFleet, RecordedCall } from '../support/fake-fleet';
-import { MonitorHandler, StdoutCapture, advanceClock, loadMonitor, useFakeClock } from './support/monitor';
+import { MonitorHandler, loadMonitor } from './support/monitor';
 import { EcsAgentMonitor, NotificationChannel } from '../../src';
+import { StdoutCapture, advanceClock, useFakeClock } from '../support/handler-harness';
 import { synthesizedEnvironment } from '../support/synthesized-environment';
 
 

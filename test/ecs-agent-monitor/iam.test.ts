@@ -4,11 +4,11 @@
  * request it made is allowed by the synthesized role, and that the same requests elsewhere are denied.
  */
 // The handler is loaded in an isolated registry; share the SDK client packages (see support/shared-modules.ts).
-jest.mock('@aws-sdk/client-ecs', () => jest.requireActual('./support/shared-modules').sharedModule('@aws-sdk/client-ecs'));
-jest.mock('@aws-sdk/client-auto-scaling', () => jest.requireActual('./support/shared-modules').sharedModule('@aws-sdk/client-auto-scaling'));
-jest.mock('@aws-sdk/client-ec2', () => jest.requireActual('./support/shared-modules').sharedModule('@aws-sdk/client-ec2'));
-jest.mock('@aws-sdk/client-dynamodb', () => jest.requireActual('./support/shared-modules').sharedModule('@aws-sdk/client-dynamodb'));
-jest.mock('@aws-sdk/client-sns', () => jest.requireActual('./support/shared-modules').sharedModule('@aws-sdk/client-sns'));
+jest.mock('@aws-sdk/client-ecs', () => jest.requireActual('../support/shared-modules').sharedModule('@aws-sdk/client-ecs'));
+jest.mock('@aws-sdk/client-auto-scaling', () => jest.requireActual('../support/shared-modules').sharedModule('@aws-sdk/client-auto-scaling'));
+jest.mock('@aws-sdk/client-ec2', () => jest.requireActual('../support/shared-modules').sharedModule('@aws-sdk/client-ec2'));
+jest.mock('@aws-sdk/client-dynamodb', () => jest.requireActual('../support/shared-modules').sharedModule('@aws-sdk/client-dynamodb'));
+jest.mock('@aws-sdk/client-sns', () => jest.requireActual('../support/shared-modules').sharedModule('@aws-sdk/client-sns'));
 
 import { PublishCommand, PublishCommandInput, SNSClient } from '@aws-sdk/client-sns';
 import { App, CfnElement, Stack } from 'aws-cdk-lib';
@@ -22,7 +22,8 @@ import { EcsAgentMonitor, EcsAgentMonitorProps, NotificationChannel, Replacement
 import { FakeDynamoDb } from '../support/fake-dynamodb';
 import { FakeFleet, IamRequest as FleetIamRequest } from '../support/fake-fleet';
 import { IamRequest, IamSimulator, expectAllowed, expectDenied } from '../support/iam';
-import { StdoutCapture, advanceClock, loadMonitor, useFakeClock } from './support/monitor';
+import { loadMonitor } from './support/monitor';
+import { StdoutCapture, advanceClock, useFakeClock } from '../support/handler-harness';
 
 
 const ACCOUNT = '123456789012';

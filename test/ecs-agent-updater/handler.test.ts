@@ -5,11 +5,11 @@
  */
 // The handler is loaded in an isolated module registry per configuration (it reads its environment once), which
 // would also load other copies of the SDK clients; share them so the fakes answer the handler's clients.
-jest.mock('@aws-sdk/client-ecs', () => jest.requireActual('../ecs-agent-monitor/support/shared-modules').sharedModule('@aws-sdk/client-ecs'));
-jest.mock('@aws-sdk/client-auto-scaling', () => jest.requireActual('../ecs-agent-monitor/support/shared-modules').sharedModule('@aws-sdk/client-auto-scaling'));
-jest.mock('@aws-sdk/client-ec2', () => jest.requireActual('../ecs-agent-monitor/support/shared-modules').sharedModule('@aws-sdk/client-ec2'));
-jest.mock('@aws-sdk/client-dynamodb', () => jest.requireActual('../ecs-agent-monitor/support/shared-modules').sharedModule('@aws-sdk/client-dynamodb'));
-jest.mock('@aws-sdk/client-sns', () => jest.requireActual('../ecs-agent-monitor/support/shared-modules').sharedModule('@aws-sdk/client-sns'));
+jest.mock('@aws-sdk/client-ecs', () => jest.requireActual('../support/shared-modules').sharedModule('@aws-sdk/client-ecs'));
+jest.mock('@aws-sdk/client-auto-scaling', () => jest.requireActual('../support/shared-modules').sharedModule('@aws-sdk/client-auto-scaling'));
+jest.mock('@aws-sdk/client-ec2', () => jest.requireActual('../support/shared-modules').sharedModule('@aws-sdk/client-ec2'));
+jest.mock('@aws-sdk/client-dynamodb', () => jest.requireActual('../support/shared-modules').sharedModule('@aws-sdk/client-dynamodb'));
+jest.mock('@aws-sdk/client-sns', () => jest.requireActual('../support/shared-modules').sharedModule('@aws-sdk/client-sns'));
 
 import { UpdateInProgressException } from '@aws-sdk/client-ecs';
 import { PublishCommand, PublishCommandInput, SNSClient } from '@aws-sdk/client-sns';

@@ -11,10 +11,10 @@
  *
  * `PARROT_BURST_OUT=<file>` writes the messages (title, summary and sections) to that file.
  */
-jest.mock('@aws-sdk/client-ecs', () => jest.requireActual('./support/parrot-modules').sharedModule('@aws-sdk/client-ecs'));
-jest.mock('@aws-sdk/client-dynamodb', () => jest.requireActual('./support/parrot-modules').sharedModule('@aws-sdk/client-dynamodb'));
-jest.mock('@aws-sdk/client-sns', () => jest.requireActual('./support/parrot-modules').sharedModule('@aws-sdk/client-sns'));
-jest.mock('@aws-sdk/client-secrets-manager', () => jest.requireActual('./support/parrot-modules').sharedModule('@aws-sdk/client-secrets-manager'));
+jest.mock('@aws-sdk/client-ecs', () => jest.requireActual('../support/shared-modules').sharedModule('@aws-sdk/client-ecs'));
+jest.mock('@aws-sdk/client-dynamodb', () => jest.requireActual('../support/shared-modules').sharedModule('@aws-sdk/client-dynamodb'));
+jest.mock('@aws-sdk/client-sns', () => jest.requireActual('../support/shared-modules').sharedModule('@aws-sdk/client-sns'));
+jest.mock('@aws-sdk/client-secrets-manager', () => jest.requireActual('../support/shared-modules').sharedModule('@aws-sdk/client-secrets-manager'));
 
 import { writeFileSync } from 'fs';
 import { App, Stack } from 'aws-cdk-lib';
@@ -26,8 +26,8 @@ import type { SQSEvent } from 'aws-lambda';
 import { ACCOUNT, REGION, containerInstanceEvent, deploymentEvent, hexId, sqsRecord, taskEvent } from './support/events';
 import { ParrotWorld, SLACK_SECRET_ARN, TOPIC_ARN } from './support/parrot';
 import { EcsParrot, NotificationChannel } from '../../src';
-import { useFakeClock } from '../ecs-agent-monitor/support/monitor';
 import { matchesEventPattern } from '../support/event-pattern';
+import { useFakeClock } from '../support/handler-harness';
 import { IntrinsicResolver } from '../support/iam';
 import { synthesizedEnvironment } from '../support/synthesized-environment';
 

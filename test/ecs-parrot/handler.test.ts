@@ -4,10 +4,10 @@
  * delivery, webhooks that throttle or fail, malformed events, enrichment and its failures, and back-off.
  */
 // The handler is loaded in a fresh module registry per configuration; share the SDK client packages with the fakes.
-jest.mock('@aws-sdk/client-ecs', () => jest.requireActual('./support/parrot-modules').sharedModule('@aws-sdk/client-ecs'));
-jest.mock('@aws-sdk/client-dynamodb', () => jest.requireActual('./support/parrot-modules').sharedModule('@aws-sdk/client-dynamodb'));
-jest.mock('@aws-sdk/client-sns', () => jest.requireActual('./support/parrot-modules').sharedModule('@aws-sdk/client-sns'));
-jest.mock('@aws-sdk/client-secrets-manager', () => jest.requireActual('./support/parrot-modules').sharedModule('@aws-sdk/client-secrets-manager'));
+jest.mock('@aws-sdk/client-ecs', () => jest.requireActual('../support/shared-modules').sharedModule('@aws-sdk/client-ecs'));
+jest.mock('@aws-sdk/client-dynamodb', () => jest.requireActual('../support/shared-modules').sharedModule('@aws-sdk/client-dynamodb'));
+jest.mock('@aws-sdk/client-sns', () => jest.requireActual('../support/shared-modules').sharedModule('@aws-sdk/client-sns'));
+jest.mock('@aws-sdk/client-secrets-manager', () => jest.requireActual('../support/shared-modules').sharedModule('@aws-sdk/client-secrets-manager'));
 
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { Duration } from 'aws-cdk-lib';
@@ -18,7 +18,7 @@ import {
 } from './support/events';
 import { ParrotWorld, SLACK_PATH, TOPIC_ARN } from './support/parrot';
 import { Severity } from '../../src';
-import { advanceClock, useFakeClock } from '../ecs-agent-monitor/support/monitor';
+import { advanceClock, useFakeClock } from '../support/handler-harness';
 
 const T0 = new Date('2026-03-02T08:00:00.000Z');
 const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);

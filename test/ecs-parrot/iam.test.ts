@@ -4,10 +4,10 @@
  * Lambda's event source mapping makes with the function's role, and check with the IAM policy simulator that each
  * one is allowed, and that the same requests elsewhere (and what the function must never do) are denied.
  */
-jest.mock('@aws-sdk/client-ecs', () => jest.requireActual('./support/parrot-modules').sharedModule('@aws-sdk/client-ecs'));
-jest.mock('@aws-sdk/client-dynamodb', () => jest.requireActual('./support/parrot-modules').sharedModule('@aws-sdk/client-dynamodb'));
-jest.mock('@aws-sdk/client-sns', () => jest.requireActual('./support/parrot-modules').sharedModule('@aws-sdk/client-sns'));
-jest.mock('@aws-sdk/client-secrets-manager', () => jest.requireActual('./support/parrot-modules').sharedModule('@aws-sdk/client-secrets-manager'));
+jest.mock('@aws-sdk/client-ecs', () => jest.requireActual('../support/shared-modules').sharedModule('@aws-sdk/client-ecs'));
+jest.mock('@aws-sdk/client-dynamodb', () => jest.requireActual('../support/shared-modules').sharedModule('@aws-sdk/client-dynamodb'));
+jest.mock('@aws-sdk/client-sns', () => jest.requireActual('../support/shared-modules').sharedModule('@aws-sdk/client-sns'));
+jest.mock('@aws-sdk/client-secrets-manager', () => jest.requireActual('../support/shared-modules').sharedModule('@aws-sdk/client-secrets-manager'));
 
 import { App, Stack } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';

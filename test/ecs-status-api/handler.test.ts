@@ -3,10 +3,10 @@
  * published sample: routing, the answers' shape, every filter, bad requests, large fleets, failures and the cache.
  */
 // The handler is loaded in a fresh module registry per configuration; share the ECS client so the fleet answers it.
-jest.mock('@aws-sdk/client-ecs', () => jest.requireActual('../ecs-agent-monitor/support/shared-modules').sharedModule('@aws-sdk/client-ecs'));
+jest.mock('@aws-sdk/client-ecs', () => jest.requireActual('../support/shared-modules').sharedModule('@aws-sdk/client-ecs'));
 
-import { StdoutCapture, advanceClock, useFakeClock } from '../ecs-agent-monitor/support/monitor';
 import { FakeFleet } from '../support/fake-fleet';
+import { StdoutCapture, advanceClock, useFakeClock } from '../support/handler-harness';
 import { seedLargeFleet, seedSampleFleet } from './support/sample-fleet';
 import { StatusHandler, json, listAllServices, listServices, loadStatusApi, restEvent, sampleEvent } from './support/status';
 

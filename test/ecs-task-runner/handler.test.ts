@@ -3,8 +3,8 @@
  * with the properties a synthesized runner writes, against the fake fleet, fake CloudWatch Logs and, for the stack's
  * status, the AWS stand-in.
  */
-jest.mock('@aws-sdk/client-ecs', () => jest.requireActual('./support/shared-modules').sharedModule('@aws-sdk/client-ecs'));
-jest.mock('@aws-sdk/client-cloudwatch-logs', () => jest.requireActual('./support/shared-modules').sharedModule('@aws-sdk/client-cloudwatch-logs'));
+jest.mock('@aws-sdk/client-ecs', () => jest.requireActual('../support/shared-modules').sharedModule('@aws-sdk/client-ecs'));
+jest.mock('@aws-sdk/client-cloudwatch-logs', () => jest.requireActual('../support/shared-modules').sharedModule('@aws-sdk/client-cloudwatch-logs'));
 
 import { Duration } from 'aws-cdk-lib';
 import { FakeLogs } from './support/fake-logs';

@@ -3,8 +3,8 @@
  * fleet with the properties of a synthesized runner, and check with the IAM policy simulator that every request each
  * function made is allowed by its synthesized role, and that the same requests elsewhere are denied.
  */
-jest.mock('@aws-sdk/client-ecs', () => jest.requireActual('./support/shared-modules').sharedModule('@aws-sdk/client-ecs'));
-jest.mock('@aws-sdk/client-cloudwatch-logs', () => jest.requireActual('./support/shared-modules').sharedModule('@aws-sdk/client-cloudwatch-logs'));
+jest.mock('@aws-sdk/client-ecs', () => jest.requireActual('../support/shared-modules').sharedModule('@aws-sdk/client-ecs'));
+jest.mock('@aws-sdk/client-cloudwatch-logs', () => jest.requireActual('../support/shared-modules').sharedModule('@aws-sdk/client-cloudwatch-logs'));
 
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';

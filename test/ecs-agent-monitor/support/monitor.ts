@@ -1,5 +1,6 @@
 /**
- * Loading the agent monitor handler with a configuration, a clock, and capture of its stdout (logs and EMF).
+ * Loading the agent monitor handler with a configuration (the clock and the stdout capture are in
+ * ../../support/handler-harness.ts).
  *
  * The handler reads its environment once per module, so each configuration needs a fresh copy of the
  * module: `loadMonitor(env)` loads one in a fresh module registry (`jest.resetModules`), which also reloads
@@ -7,9 +8,8 @@
  * handler's clients are other classes than the ones the fakes mock). Put this at the top of the test file:
  *
  * ```ts
- * jest.mock('@aws-sdk/client-ecs', () => sharedModule('@aws-sdk/client-ecs'));
+ * jest.mock('@aws-sdk/client-ecs', () => jest.requireActual('../support/shared-modules').sharedModule('@aws-sdk/client-ecs'));
  * // ... one line per client package
- * function sharedModule(name: string): unknown { ... see handler.test.ts ... }
  * ```
  */
 import type { RunResult } from '../../../lambda/ecs-agent-monitor';
@@ -48,81 +48,4 @@ export function loadMonitor(env: Record<string, string | undefined>): LoadedMoni
   const configModule = require('../../../lambda/common/config');
   /* eslint-enable @typescript-eslint/no-require-imports */
   return { handler: handlerModule.handler, ConfigError: configModule.ConfigError };
-}
-
-/**
- * Fake `Date` only (timers, promises and I/O stay real) and set the clock. The fake fleet follows it
- * when built with `now: () => new Date()`; the DynamoDB store's TTLs follow it through `Date.now`.
- */
-export function useFakeClock(start: Date): void {
-  jest.useFakeTimers({
-    doNotFake: [
-      'hrtime', 'nextTick', 'performance', 'queueMicrotask', 'requestAnimationFrame', 'cancelAnimationFrame',
-      'requestIdleCallback', 'cancelIdleCallback', 'setImmediate', 'clearImmediate', 'setInterval', 'clearInterval',
-      'setTimeout', 'clearTimeout',
-    ],
-  });
-  jest.setSystemTime(start);
-}
-
-/** Move the fake clock forward. */
-export function advanceClock(ms: number): void {
-  jest.setSystemTime(Date.now() + ms);
-}
-
-/**
- * What the handler wrote to stdout and stderr (Powertools logs, warnings and errors, and EMF),
- * one entry per line, kept out of the test output.
- */
-export class StdoutCapture {
-  public readonly lines: string[] = [];
-  private spies: jest.SpyInstance[] = [];
-
-  /** Start capturing; with `ECS_MONITOR_TEST_LOGS=1` lines are also passed through. */
-  public start(): this {
-    const passThrough = process.env.ECS_MONITOR_TEST_LOGS === '1';
-    for (const stream of [process.stdout, process.stderr]) {
-      const write = stream.write.bind(stream);
-      this.spies.push(jest.spyOn(stream, 'write').mockImplementation(((chunk: unknown, ...rest: unknown[]) => {
-        this.lines.push(...String(chunk).split('\n').filter((l) => l.trim() !== ''));
-        return passThrough ? (write as any)(chunk, ...rest) : true;
-      }) as any));
-    }
-    return this;
-  }
-
-  public stop(): void {
-    for (const spy of this.spies) spy.mockRestore();
-    this.spies = [];
-  }
-
-  public clear(): void {
-    this.lines.length = 0;
-  }
-
-  /** The parsed JSON lines. */
-  public json(): any[] {
-    return this.lines.flatMap((l) => {
-      try {
-        return [JSON.parse(l)];
-      } catch {
-        return [];
-      }
-    });
-  }
-
-  /** EMF documents (lines with `_aws.CloudWatchMetrics`). */
-  public emf(): any[] {
-    return this.json().filter((l) => l?._aws?.CloudWatchMetrics);
-  }
-
-  /** Metric values of the EMF documents of one cluster: `{ DisconnectedAgents: 1, ... }` per document. */
-  public metricsOf(cluster: string): Array<Record<string, unknown>> {
-    return this.emf()
-      .filter((doc) => doc.ClusterName === cluster)
-      .map((doc) => {
-        const names: string[] = doc._aws.CloudWatchMetrics.flatMap((m: any) => m.Metrics.map((x: any) => x.Name));
-        return Object.fromEntries(names.map((n) => [n, doc[n]]));
-      });
-  }
 }

@@ -7,7 +7,7 @@
  * so a test file must share the AWS SDK client packages across registries. Put at its top:
  *
  * ```ts
- * jest.mock('@aws-sdk/client-ecs', () => jest.requireActual('../ecs-agent-monitor/support/shared-modules').sharedModule('@aws-sdk/client-ecs'));
+ * jest.mock('@aws-sdk/client-ecs', () => jest.requireActual('../support/shared-modules').sharedModule('@aws-sdk/client-ecs'));
  * // ... one line per client package
  * ```
  */
@@ -17,7 +17,7 @@ import type { RunResult } from '../../../lambda/ecs-agent-updater';
 import { EcsAgentUpdater, EcsAgentUpdaterProps } from '../../../src';
 import { synthesizedEnvironment } from '../../support/synthesized-environment';
 
-export { StdoutCapture, advanceClock, useFakeClock } from '../../ecs-agent-monitor/support/monitor';
+export { StdoutCapture, advanceClock, useFakeClock } from '../../support/handler-harness';
 
 export const ACCOUNT = '123456789012';
 export const REGION = 'us-east-1';

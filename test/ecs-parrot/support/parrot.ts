@@ -7,7 +7,7 @@
  * handler's clients are other classes than the ones the fakes mock); put these lines at its top:
  *
  * ```ts
- * jest.mock('@aws-sdk/client-ecs', () => jest.requireActual('./support/parrot-modules').sharedModule('@aws-sdk/client-ecs'));
+ * jest.mock('@aws-sdk/client-ecs', () => jest.requireActual('../support/shared-modules').sharedModule('@aws-sdk/client-ecs'));
  * // ... client-dynamodb, client-sns, client-secrets-manager, client-ssm
  * ```
  */
@@ -22,9 +22,9 @@ import { AwsStub, mockClient } from 'aws-sdk-client-mock';
 import { ACCOUNT, REGION } from './events';
 import { EcsParrot, EcsParrotProps, NotificationChannel } from '../../../src';
 import { FakeClock, ScriptedServer } from '../../common/notifier/support';
-import { StdoutCapture } from '../../ecs-agent-monitor/support/monitor';
 import { FakeDynamoDb } from '../../support/fake-dynamodb';
 import { FakeFleet } from '../../support/fake-fleet';
+import { StdoutCapture } from '../../support/handler-harness';
 import { synthesizedEnvironment } from '../../support/synthesized-environment';
 
 export { StdoutCapture };

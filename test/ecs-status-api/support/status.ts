@@ -3,7 +3,7 @@
  *
  * The handler reads its environment once per module, so each configuration needs a fresh copy: `loadStatusApi(env)`
  * loads one in a fresh module registry. Test files share the ECS client package across registries with
- * `jest.mock('@aws-sdk/client-ecs', () => jest.requireActual('../ecs-agent-monitor/support/shared-modules').sharedModule('@aws-sdk/client-ecs'))`,
+ * `jest.mock('@aws-sdk/client-ecs', () => jest.requireActual('../support/shared-modules').sharedModule('@aws-sdk/client-ecs'))`,
  * so the fake fleet answers the handler's client.
  */
 import { readFileSync } from 'fs';

@@ -9,8 +9,8 @@
  * (`jest.resetModules`) and the test file shares the SDK client packages across registries:
  *
  * ```ts
- * jest.mock('@aws-sdk/client-ecs', () => jest.requireActual('./support/shared-modules').sharedModule('@aws-sdk/client-ecs'));
- * jest.mock('@aws-sdk/client-cloudwatch-logs', () => jest.requireActual('./support/shared-modules').sharedModule('@aws-sdk/client-cloudwatch-logs'));
+ * jest.mock('@aws-sdk/client-ecs', () => jest.requireActual('../support/shared-modules').sharedModule('@aws-sdk/client-ecs'));
+ * jest.mock('@aws-sdk/client-cloudwatch-logs', () => jest.requireActual('../support/shared-modules').sharedModule('@aws-sdk/client-cloudwatch-logs'));
  * ```
  */
 import { readFileSync } from 'fs';
@@ -239,46 +239,4 @@ export class CloudFormationResource {
   }
 }
 
-/** Fake `Date` only (timers, promises and I/O stay real) and set the clock. */
-export function useFakeClock(start: Date): void {
-  jest.useFakeTimers({
-    doNotFake: [
-      'hrtime', 'nextTick', 'performance', 'queueMicrotask', 'requestAnimationFrame', 'cancelAnimationFrame',
-      'requestIdleCallback', 'cancelIdleCallback', 'setImmediate', 'clearImmediate', 'setInterval', 'clearInterval',
-      'setTimeout', 'clearTimeout',
-    ],
-  });
-  jest.setSystemTime(start);
-}
-
-/** Keeps the handlers' stdout (Powertools logs, EMF) out of the test output, and lets a test read it. */
-export class StdoutCapture {
-  public readonly lines: string[] = [];
-  private spies: jest.SpyInstance[] = [];
-
-  public start(): this {
-    for (const stream of [process.stdout, process.stderr]) {
-      this.spies.push(jest.spyOn(stream, 'write').mockImplementation(((chunk: unknown) => {
-        this.lines.push(...String(chunk).split('\n').filter((l) => l.trim() !== ''));
-        return true;
-      }) as any));
-    }
-    return this;
-  }
-
-  public stop(): void {
-    for (const spy of this.spies) spy.mockRestore();
-    this.spies = [];
-  }
-
-  /** The JSON lines. */
-  public json(): any[] {
-    return this.lines.flatMap((l) => {
-      try {
-        return [JSON.parse(l)];
-      } catch {
-        return [];
-      }
-    });
-  }
-}
+export { StdoutCapture, useFakeClock } from '../../support/handler-harness';
