@@ -216,8 +216,14 @@ function shortReason(reason: string): string {
 
 // ------------------------------------------------------------------------------------------------ services
 
+/**
+ * The cluster of a service whose ARN is in the older format `service/<name>` (services created before 2021 that were
+ * never migrated): its deployment events name no cluster anywhere.
+ */
+export const UNKNOWN_CLUSTER = '(unknown)';
+
 function serviceSubject(event: DeploymentEvent | ServiceActionEvent): Subject {
-  return { kind: 'service', name: event.service, cluster: event.cluster ?? 'default' };
+  return { kind: 'service', name: event.service, cluster: event.cluster ?? UNKNOWN_CLUSTER };
 }
 
 function classifyDeployment(event: DeploymentEvent): Classification {

@@ -3,7 +3,7 @@
  * responder looks for first (task definition, uptime, exit codes, the instance and whether it was draining), links
  * to the ECS console and the containers' logs, and the normalized events as data for the generic webhook.
  */
-import { describeExit, type Digest, type EventFacts, type IncidentDecision, type Line, type Severity, type Subject } from './core';
+import { describeExit, type Digest, type EventFacts, type IncidentDecision, type Line, type Severity, type Subject, UNKNOWN_CLUSTER } from './core';
 import { type ApiCallEvent, type ContainerInstanceEvent, type DeploymentEvent, type ParrotEvent, type ServiceActionEvent, type TaskStateEvent } from './events';
 import type { MessageField, MessageSection, NotificationMessage, Severity as MessageSeverity } from '../common/notifier/message';
 
@@ -49,7 +49,7 @@ export function renderDigest(d: Digest, context: RenderContext): NotificationMes
       schema: DATA_SCHEMA,
       account: first.account,
       region: first.region,
-      cluster: d.subject.cluster,
+      cluster: d.subject.cluster === UNKNOWN_CLUSTER ? null : d.subject.cluster,
       subject: { kind: d.subject.kind, name: d.subject.name },
       severity: d.severity,
       lines: d.lines.map((line) => {
@@ -145,7 +145,12 @@ function lineSummary(line: Line, incident: IncidentDecision | undefined): string
 }
 
 function fields(d: Digest, tasks: readonly TaskStateEvent[]): MessageField[] {
-  const out: MessageField[] = [{ name: 'Cluster', value: d.subject.cluster }];
+  const out: MessageField[] = [{
+    name: 'Cluster',
+    value: d.subject.cluster === UNKNOWN_CLUSTER
+      ? 'unknown (the service has an ARN in the older format; migrate it to the long ARN format)'
+      : d.subject.cluster,
+  }];
   if (d.subject.kind === 'service') out.push({ name: 'Service', value: d.subject.name });
   if (d.subject.kind === 'family') out.push({ name: 'Task family', value: d.subject.name });
   const distinct = (values: Array<string | undefined>) => [...new Set(values.filter((v): v is string => !!v))];
@@ -295,7 +300,8 @@ function eventLinks(e: ParrotEvent, facts: EventFacts): EventData['links'] {
       const logs = logLinks(e, facts);
       return { console: ecsConsoleUrl(e, cluster, { task: e.taskId }), ...(logs.length > 0 ? { logs } : {}) };
     }
-    case 'deployment': return { console: ecsConsoleUrl(e, cluster, { service: e.service, tab: 'deployments' }) };
+    // A service with an ARN in the older format names no cluster: no link rather than one to the wrong cluster.
+    case 'deployment': return e.cluster ? { console: ecsConsoleUrl(e, cluster, { service: e.service, tab: 'deployments' }) } : {};
     case 'service-action': return { console: ecsConsoleUrl(e, cluster, { service: e.service, tab: 'events' }) };
     case 'container-instance': return { console: ecsConsoleUrl(e, cluster, { cluster: 'infrastructure' }) };
     case 'api-call': return { console: `${consoleHost(e.partition, e.region)}/cloudtrailv2/home?region=${e.region}#/events/${encodeURIComponent(e.eventId)}` };
@@ -309,6 +315,7 @@ function digestLinks(d: Digest, tasks: readonly TaskStateEvent[], context: Rende
   const links: Array<{ text: string; url: string }> = [];
   switch (d.subject.kind) {
     case 'service': {
+      if (cluster === UNKNOWN_CLUSTER) break;
       const deployment = d.lines.some((l) => l.findings[0].event.type === 'deployment');
       links.push({ text: `Service ${d.subject.name}`, url: ecsConsoleUrl(e, cluster, { service: d.subject.name, tab: deployment ? 'deployments' : 'health' }) });
       break;

@@ -148,7 +148,8 @@ export interface EcsParrotProps extends HardeningProps {
 
   /**
    * The clusters whose events are reported, in this stack's account and region. The rules match only their events,
-   * and enrichment reads only their container instances.
+   * and enrichment reads only their container instances. (Deployment events of a service whose ARN is in the older
+   * format `service/<name>` name no cluster; they are reported whatever their cluster, with the cluster unknown.)
    *
    * @default - every cluster in the account and region (enrichment may then read every container instance)
    */

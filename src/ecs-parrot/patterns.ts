@@ -64,8 +64,8 @@ export function eventPatterns(o: PatternOptions, stack: Stack): RulePattern[] {
     });
   }
 
-  const services = serviceResources(o, stack);
   if (o.kinds.includes('DEPLOYMENT')) {
+    const services = serviceResources(o, stack, 'DEPLOYMENT');
     out.push({
       id: 'Deployments',
       description: warnings ? 'ECS service deployments that failed or roll back' : 'ECS service deployments',
@@ -88,6 +88,7 @@ export function eventPatterns(o: PatternOptions, stack: Stack): RulePattern[] {
 
   if (o.kinds.includes('SERVICE_ACTION')) {
     const eventType = o.minimumSeverity === 'ERROR' ? ['ERROR'] : o.minimumSeverity === 'WARNING' ? ['WARN', 'ERROR'] : undefined;
+    const services = serviceResources(o, stack, 'SERVICE_ACTION');
     out.push({
       id: 'ServiceActions',
       description: `ECS service actions${eventType ? ` (${eventType.join(', ')})` : ''}`,
@@ -142,18 +143,26 @@ export function eventPatterns(o: PatternOptions, stack: Stack): RulePattern[] {
 }
 
 /**
- * The `resources` of service events to match, or undefined for any: the services' ARNs in the clusters, the
- * clusters' service ARN prefix, or any service of that name (`/<name>` ends the ARN, short or long).
+ * The `resources` of service events to match, or undefined for any.
+ *
+ * A service created before 2021 may still have the older ARN `service/<name>`, which names no cluster (ECS can
+ * migrate it to the long ARN `service/<cluster>/<name>`). Such services must not be missed:
+ * - named services: their long ARNs in the clusters and their short ARNs, or any ARN ending `/<name>`;
+ * - every service of the clusters: a service action carries `detail.clusterArn`, which the pattern already narrows
+ *   by; a deployment event carries the cluster only in a long ARN, so the clusters' service ARN prefixes, plus every
+ *   short ARN (the handler reports those without a cluster).
  */
-function serviceResources(o: PatternOptions, stack: Stack): string[] | undefined {
-  const serviceArn = (cluster: ecs.ICluster, name: string) =>
-    stack.formatArn({ service: 'ecs', resource: 'service', resourceName: `${cluster.clusterName}/${name}` });
-  const any = (matchers: string[][]) => (matchers.length === 1 ? matchers[0] : events.Match.anyOf(...matchers));
+function serviceResources(o: PatternOptions, stack: Stack, kind: 'DEPLOYMENT' | 'SERVICE_ACTION'): string[] | undefined {
+  const serviceArn = (resourceName: string) => stack.formatArn({ service: 'ecs', resource: 'service', resourceName });
+  const any = (matchers: any[][]) => (matchers.length === 1 ? matchers[0] : events.Match.anyOf(...matchers));
   if (o.servicesInclude.length > 0) {
     return o.clusters.length > 0
-      ? o.clusters.flatMap((c) => o.servicesInclude.map((s) => serviceArn(c, s)))
+      ? [...o.clusters.flatMap((c) => o.servicesInclude.map((s) => serviceArn(`${c.clusterName}/${s}`))), ...o.servicesInclude.map((s) => serviceArn(s))]
       : any(o.servicesInclude.map((s) => events.Match.suffix(`/${s}`)));
   }
-  if (o.clusters.length > 0) return any(o.clusters.map((c) => events.Match.prefix(serviceArn(c, ''))));
-  return undefined;
+  if (o.clusters.length === 0 || kind === 'SERVICE_ACTION') return undefined;
+  return any([
+    ...o.clusters.map((c) => events.Match.prefix(serviceArn(`${c.clusterName}/`))),
+    [{ 'anything-but': { wildcard: serviceArn('*/*') } }],
+  ]);
 }

@@ -119,6 +119,11 @@ function corpus(): Array<{ name: string; event: any }> {
       for (const [eventName, eventType] of [['SERVICE_STEADY_STATE', 'INFO'], ['SERVICE_TASK_START_IMPAIRED', 'WARN'], ['SERVICE_TASK_PLACEMENT_FAILURE', 'ERROR']] as const) {
         add(eventName, serviceActionEvent({ cluster, service, eventName, eventType, at: T }));
       }
+      // A service created before the long ARN format: its ARN names no cluster.
+      add('short ARN SERVICE_DEPLOYMENT_FAILED', deploymentEvent({
+        cluster, service, eventName: 'SERVICE_DEPLOYMENT_FAILED', eventType: 'ERROR', deploymentId: 'ecs-svc/3', reason: 'ECS deployment circuit breaker: task failed to start.', at: T, shortArn: true,
+      }));
+      add('short ARN SERVICE_TASK_START_IMPAIRED', serviceActionEvent({ cluster, service, eventName: 'SERVICE_TASK_START_IMPAIRED', eventType: 'WARN', at: T, shortArn: true }));
     }
     for (const [name, spec] of [
       ['draining', { status: 'DRAINING', agentConnected: true }],
@@ -184,9 +189,36 @@ describe('rule patterns', () => {
 
     expect(Object.keys(p).sort()).toEqual(['ContainerInstances', 'Deployments', 'ServiceActions', 'Tasks']);
     expect(p.Tasks.detail).toMatchObject({ lastStatus: ['STOPPED'], clusterArn: [`arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/prod`], group: ['service:api', 'service:worker'] });
-    expect(p.Deployments.resources).toEqual([`arn:aws:ecs:${REGION}:${ACCOUNT}:service/prod/api`, `arn:aws:ecs:${REGION}:${ACCOUNT}:service/prod/worker`]);
+    // Long ARNs in the cluster, and the older short ARNs (services created before 2021), which name no cluster.
+    const named = ['service/prod/api', 'service/prod/worker', 'service/api', 'service/worker'].map((r) => `arn:aws:ecs:${REGION}:${ACCOUNT}:${r}`);
+    expect(p.Deployments.resources).toEqual(named);
+    expect(p.ServiceActions.resources).toEqual(named);
     expect(p.ServiceActions.detail).toEqual({ clusterArn: [`arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/prod`], eventType: ['WARN', 'ERROR'] });
     expect(p.ContainerInstances.detail.$or).toEqual([{ status: ['REGISTRATION_FAILED', 'DRAINING', 'INACTIVE'] }, { agentConnected: [false] }, { agentUpdateStatus: ['FAILED'] }]);
+  });
+
+  test('narrowed to a cluster: its services\' events and short-ARN deployment events reach the queue, other clusters\' do not', () => {
+    const { stack } = parrot((s) => ({ clusters: [s.prod] }));
+    const p = patterns(stack);
+    const reaches = (name: string) => {
+      const found = corpus().find((e) => e.name === name);
+      if (!found) throw new Error(`no event ${name}`);
+      return Object.values(p).some((pattern) => matchesEventPattern(pattern, found.event));
+    };
+
+    expect(p.Deployments.resources).toEqual([
+      { prefix: `arn:aws:ecs:${REGION}:${ACCOUNT}:service/prod/` },
+      { 'anything-but': { wildcard: `arn:aws:ecs:${REGION}:${ACCOUNT}:service/*/*` } },
+    ]);
+    // A service action names its cluster in detail.clusterArn, whatever its service's ARN.
+    expect(p.ServiceActions.resources).toBeUndefined();
+    expect(['prod/api: SERVICE_DEPLOYMENT_FAILED ECS deployment circuit breaker: task failed to start.', 'prod/api: short ARN SERVICE_DEPLOYMENT_FAILED',
+      'prod/api: SERVICE_TASK_START_IMPAIRED', 'prod/api: short ARN SERVICE_TASK_START_IMPAIRED'].map(reaches)).toEqual([true, true, true, true]);
+    // A short ARN names no cluster: its deployment events pass the rule whatever their cluster (the handler reports them
+    // without one); every other event of another cluster stays out.
+    expect(['batch/api: SERVICE_DEPLOYMENT_FAILED ECS deployment circuit breaker: task failed to start.', 'batch/api: short ARN SERVICE_DEPLOYMENT_FAILED',
+      'batch/api: SERVICE_TASK_START_IMPAIRED', 'batch/api: short ARN SERVICE_TASK_START_IMPAIRED', 'batch/api: OOM'].map(reaches))
+      .toEqual([false, true, false, false, false]);
   });
 
   test('API calls: a rule for the CloudTrail events of the calls listed, failed or destructive ones below INFO', () => {

@@ -13,8 +13,8 @@ import { PublishCommand } from '@aws-sdk/client-sns';
 import { Duration } from 'aws-cdk-lib';
 import 'aws-sdk-client-mock-jest';
 import {
-  ACCOUNT, REGION, apiCallEvent, cloudTrailFixtures, containerInstanceEvent, deploymentEvent, eventBridgeFixtures, hexId, sqsBatch, sqsRecord,
-  taskEvent, wrapCloudTrailRecord, type ContainerSpec,
+  ACCOUNT, REGION, apiCallEvent, cloudTrailFixtures, containerInstanceEvent, deploymentEvent, eventBridgeFixtures, hexId, serviceActionEvent,
+  sqsBatch, sqsRecord, taskEvent, wrapCloudTrailRecord, type ContainerSpec,
 } from './support/events';
 import { ParrotWorld, SLACK_PATH, TOPIC_ARN } from './support/parrot';
 import { Severity } from '../../src';
@@ -358,6 +358,33 @@ describe('an ongoing failure backs off', () => {
       await handler(sqsBatch([apiCallEvent({ eventName: 'UpdateService', requestParameters: { cluster: 'prod', service: 'api', desiredCount: i }, at: at(i), seed: `${i}` })], i));
     }
     expect(world.slackMessages()).toHaveLength(3);
+  });
+});
+
+describe('services with the older ARN format (service/<name>, no cluster)', () => {
+  test('a failed deployment is reported without a cluster, never as the default cluster, and without a console link that guesses one', async () => {
+    const handler = world.handler({ clusterNames: ['prod'] });
+
+    await handler(sqsBatch([deploymentEvent({
+      cluster: 'prod', service: 'legacy', eventName: 'SERVICE_DEPLOYMENT_FAILED', eventType: 'ERROR', deploymentId: 'ecs-svc/7', reason: 'ECS deployment circuit breaker: task failed to start.', at: at(0), shortArn: true,
+    })]));
+
+    const [message] = world.slackMessages();
+    expect(world.slackTitles()).toEqual([expect.stringContaining('legacy')]);
+    const fields = message.blocks.flatMap((b: any) => b.fields ?? []).map((f: any) => f.text);
+    expect(fields).toContain('*Cluster*\nunknown (the service has an ARN in the older format; migrate it to the long ARN format)');
+    expect(JSON.stringify(message)).not.toContain('/clusters/');
+    expect(JSON.stringify(message)).not.toContain('default');
+  });
+
+  test('a service action names its cluster in the event, so it is reported with it', async () => {
+    const handler = world.handler({ clusterNames: ['prod'] });
+
+    await handler(sqsBatch([serviceActionEvent({ cluster: 'prod', service: 'legacy', eventName: 'SERVICE_TASK_START_IMPAIRED', eventType: 'WARN', at: at(0), shortArn: true })]));
+
+    const fields = world.slackMessages()[0].blocks.flatMap((b: any) => b.fields ?? []).map((f: any) => f.text);
+    expect(fields).toContain('*Cluster*\nprod');
+    expect(JSON.stringify(world.slackMessages()[0])).toContain('/ecs/v2/clusters/prod/services/legacy/');
   });
 });
 

@@ -162,12 +162,20 @@ export function taskEvent(spec: TaskSpec): any {
   return event;
 }
 
+/**
+ * A service's ARN: `service/<cluster>/<name>`, or with `shortArn` the older format `service/<name>` that services
+ * created before the long ARN format still have (it names no cluster).
+ */
+function serviceArnOf(cluster: string, service: string, shortArn = false): string {
+  return `arn:aws:ecs:${REGION}:${ACCOUNT}:service/${shortArn ? '' : `${cluster}/`}${service}`;
+}
+
 /** An `ECS Deployment State Change` (from the docs' completed event). */
 export function deploymentEvent(spec: {
-  cluster?: string; service: string; eventName: string; eventType: 'INFO' | 'ERROR'; deploymentId: string; reason: string; at: Date;
+  cluster?: string; service: string; eventName: string; eventType: 'INFO' | 'ERROR'; deploymentId: string; reason: string; at: Date; shortArn?: boolean;
 }): any {
   const event = structuredClone(fixture('eventbridge-ecs/deployment-state-change-completed.json'));
-  const serviceArn = `arn:aws:ecs:${REGION}:${ACCOUNT}:service/${spec.cluster ?? 'prod'}/${spec.service}`;
+  const serviceArn = serviceArnOf(spec.cluster ?? 'prod', spec.service, spec.shortArn);
   event.id = eventId(`${serviceArn}:${spec.deploymentId}:${spec.eventName}:${spec.reason}`);
   event.account = ACCOUNT;
   event.region = REGION;
@@ -181,11 +189,11 @@ export function deploymentEvent(spec: {
 
 /** An `ECS Service Action` (from the docs' task placement failure event). */
 export function serviceActionEvent(spec: {
-  cluster?: string; service: string; eventName: string; eventType: 'INFO' | 'WARN' | 'ERROR'; reason?: string; at: Date;
+  cluster?: string; service: string; eventName: string; eventType: 'INFO' | 'WARN' | 'ERROR'; reason?: string; at: Date; shortArn?: boolean;
 }): any {
   const event = structuredClone(fixture('eventbridge-ecs/service-action-task-placement-failure-ec2-cpu.json'));
   const cluster = spec.cluster ?? 'prod';
-  const serviceArn = `arn:aws:ecs:${REGION}:${ACCOUNT}:service/${cluster}/${spec.service}`;
+  const serviceArn = serviceArnOf(cluster, spec.service, spec.shortArn);
   event.id = eventId(`${serviceArn}:${spec.eventName}:${iso(spec.at)}`);
   event.account = ACCOUNT;
   event.region = REGION;
