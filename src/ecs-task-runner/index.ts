@@ -430,12 +430,19 @@ export class EcsTaskRunner extends Construct implements ec2.IConnectable {
     const options = target._options;
     const vpc = options.vpc ?? clusterVpc(props.cluster)!;
     const subnets = vpc.selectSubnets(options.vpcSubnets ?? (options.assignPublicIp ? { subnetType: ec2.SubnetType.PUBLIC } : {})).subnetIds;
-    const securityGroups = options.securityGroups ?? [new ec2.SecurityGroup(this, 'SecurityGroup', {
+    if (options.securityGroups) return { subnets, securityGroups: options.securityGroups };
+    // A one-off task reaches what it needs (its image registry, logs, secrets, the database it migrates) outbound, so
+    // its own group allows all outbound traffic: connecting it to a database adds only the database's ingress rule,
+    // and CDK's warning that the egress rule is ignored says nothing the user must act on.
+    const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc,
       description: `Tasks of the EcsTaskRunner ${this.node.path}`.slice(0, 255),
       allowAllOutbound: true,
-    })];
-    return { subnets, securityGroups };
+    });
+    // Acknowledged on the runner: CDK looks for an acknowledgement on the warning construct's parents, not on itself.
+    Annotations.of(this).acknowledgeWarning('@aws-cdk/aws-ec2:ipv4IgnoreEgressRule',
+      'The runner\'s own security group allows all outbound traffic on purpose; an egress rule adds nothing to it');
+    return { subnets, securityGroups: [securityGroup] };
   }
 
   /**

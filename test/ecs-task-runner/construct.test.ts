@@ -183,6 +183,21 @@ describe('EcsTaskRunner', () => {
       FromPort: 5432, SourceSecurityGroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^MigrateSecurityGroup'), 'GroupId'] },
     });
     expect(() => seed.connections).toThrow(/its tasks have no security groups of their own/);
+    // The runner's own security group already allows all outbound traffic: connecting it adds no egress rule and
+    // leaves no warning in the user's synth output.
+    Annotations.fromStack(s.stack).hasNoWarning('/Stack/Migrate/SecurityGroup', Match.anyValue());
+    Template.fromStack(s.stack).resourceCountIs('AWS::EC2::SecurityGroupEgress', 0);
+  });
+
+  test('connecting security groups that the user gave warns as CDK does: the runner acknowledges only its own group', () => {
+    const s = setup();
+    const db = new ec2.SecurityGroup(s.stack, 'Db', { vpc: s.vpc });
+    const mine = new ec2.SecurityGroup(s.stack, 'Mine', { vpc: s.vpc });
+    const migrate = runner(s, { launchTarget: TaskLaunchTarget.fargate({ securityGroups: [mine] }) });
+
+    db.connections.allowFrom(migrate, ec2.Port.tcp(5432));
+
+    Annotations.fromStack(s.stack).hasWarning('/Stack/Mine', Match.stringLikeRegexp('Ignoring Egress rule'));
   });
 
   test('the custom resource waits for the policies that let the functions act for it', () => {
