@@ -10,6 +10,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { FailureStore } from './failure-store';
 import { TerminationScope } from './termination-scope';
+import { runErrorsAlarm } from '../common/alarms';
 import { bindNotificationChannels } from '../common/bind-notification-channels';
 import { HandlerBundle, createHandlerFunction } from '../common/handler-function';
 import { validateHardening } from '../common/hardening';
@@ -383,15 +384,7 @@ export class EcsAgentMonitor extends Construct implements iam.IGrantable {
       datapointsToAlarm: disconnected,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     }));
-    this.alarms.push(new cloudwatch.Alarm(this, 'ErrorsAlarm', {
-      alarmDescription: 'The ECS agent monitor met errors in two of its last three runs',
-      metric: this.metricErrors(),
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 3,
-      datapointsToAlarm: 2,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    }));
+    this.alarms.push(runErrorsAlarm(this, 'The ECS agent monitor met errors in two of its last three runs', this.metricErrors()));
   }
 
   /** Least privilege: read only the given clusters; replace only in the given groups. */

@@ -7,6 +7,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
+import { runErrorsAlarm } from '../common/alarms';
 import { bindNotificationChannels } from '../common/bind-notification-channels';
 import { HandlerBundle, createHandlerFunction } from '../common/handler-function';
 import { grantKeyThroughService, validateHardening } from '../common/hardening';
@@ -295,15 +296,7 @@ export class EcsAgentUpdater extends Construct implements iam.IGrantable {
       datapointsToAlarm: periods,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     }));
-    this.alarms.push(new cloudwatch.Alarm(this, 'ErrorsAlarm', {
-      alarmDescription: 'The ECS agent updater met errors in two of its last three runs',
-      metric: this.metricErrors(),
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 3,
-      datapointsToAlarm: 2,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    }));
+    this.alarms.push(runErrorsAlarm(this, 'The ECS agent updater met errors in two of its last three runs', this.metricErrors()));
   }
 
   /**
