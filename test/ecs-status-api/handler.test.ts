@@ -7,6 +7,7 @@ jest.mock('@aws-sdk/client-ecs', () => jest.requireActual('../support/shared-mod
 
 import { FakeFleet } from '../support/fake-fleet';
 import { StdoutCapture, advanceClock, useFakeClock } from '../support/handler-harness';
+import { defaultStatusApiEnvironment } from './support/environment';
 import { seedLargeFleet, seedSampleFleet } from './support/sample-fleet';
 import { StatusHandler, json, listAllServices, listServices, loadStatusApi, restEvent, sampleEvent } from './support/status';
 
@@ -29,19 +30,9 @@ afterEach(() => {
   process.env = { ...ORIGINAL_ENV };
 });
 
-/** A handler configured as the construct does by default (every cluster, IAM, 30 s cache), plus `env`. */
+/** A handler configured as the construct configures it by default (every cluster, IAM, 30 s cache), plus `env`. */
 function statusApi(env: Record<string, string> = {}): StatusHandler {
-  return loadStatusApi({
-    CLUSTERS: '',
-    CACHE_TTL_SECONDS: '30',
-    INHERIT_CLUSTER_TAGS: 'false',
-    AUTHORIZATION: 'IAM',
-    PAGE_TITLE: 'ECS services',
-    REFRESH_SECONDS: '60',
-    POWERTOOLS_SERVICE_NAME: 'ecs-status-api',
-    POWERTOOLS_METRICS_NAMESPACE: 'CdkEcsOps',
-    ...env,
-  });
+  return loadStatusApi({ ...defaultStatusApiEnvironment(), ...env });
 }
 
 const names = (services: any[]) => services.map((s) => `${s.cluster}/${s.name}`);

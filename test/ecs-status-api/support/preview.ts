@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { IncomingMessage, Server, ServerResponse, createServer } from 'node:http';
 import { AddressInfo } from 'node:net';
+import { REGION, defaultStatusApiEnvironment } from './environment';
 import { seedSampleFleet } from './sample-fleet';
 import { FakeFleet } from '../../support/fake-fleet';
 
@@ -29,20 +30,13 @@ export interface Preview {
   stop(): Promise<void>;
 }
 
-/** The handler's configuration as EcsStatusApi synthesizes it at its defaults (every cluster, IAM, 30 s cache). */
-const DEFAULT_ENVIRONMENT: Record<string, string> = {
-  CLUSTERS: '',
-  CACHE_TTL_SECONDS: '30',
-  INHERIT_CLUSTER_TAGS: 'false',
-  AUTHORIZATION: 'IAM',
-  PAGE_TITLE: 'ECS services',
-  REFRESH_SECONDS: '60',
-  POWERTOOLS_SERVICE_NAME: 'ecs-status-api',
-  POWERTOOLS_METRICS_NAMESPACE: 'CdkEcsOps',
+/** The handler's configuration as EcsStatusApi synthesizes it at its defaults, quieter and with the fake's region. */
+const previewEnvironment = (): Record<string, string> => ({
+  ...defaultStatusApiEnvironment(),
   POWERTOOLS_LOG_LEVEL: 'WARN',
   POWERTOOLS_METRICS_DISABLED: 'true',
-  AWS_REGION: 'us-east-1',
-};
+  AWS_REGION: REGION,
+});
 
 const ROUTES = new Set(['/', '/services', '/list']);
 
@@ -90,7 +84,7 @@ export function proxyEvent(request: IncomingMessage, url: URL): Record<string, u
 
 /** Starts the preview; the handler reads `process.env` (set here) on its first request. */
 export async function startPreview(options: PreviewOptions = {}): Promise<Preview> {
-  Object.assign(process.env, DEFAULT_ENVIRONMENT, options.environment);
+  Object.assign(process.env, previewEnvironment(), options.environment);
   const fleet = new FakeFleet({ now: () => new Date() });
   seedSampleFleet(fleet);
   if (options.latencyMs) fleet.injectFault({ service: 'ecs', latencyMs: options.latencyMs });
