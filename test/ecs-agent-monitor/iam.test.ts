@@ -20,11 +20,10 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsStub, mockClient } from 'aws-sdk-client-mock';
 import { EcsAgentMonitor, EcsAgentMonitorProps, NotificationChannel, ReplacementAction, TerminationScope } from '../../src';
 import { FakeDynamoDb } from '../support/fake-dynamodb';
-import { FakeFleet, IamRequest as FleetIamRequest } from '../support/fake-fleet';
-import { IamRequest, IamSimulator, expectAllowed, expectDenied } from '../support/iam';
+import { FakeFleet } from '../support/fake-fleet';
+import { IamRequest, IamSimulator, expectAllowed, expectDenied, distinctRequests, inOtherCluster } from '../support/iam';
 import { loadMonitor } from './support/monitor';
 import { StdoutCapture, advanceClock, useFakeClock } from '../support/handler-harness';
-
 
 const ACCOUNT = '123456789012';
 const REGION = 'us-east-1';
@@ -109,25 +108,12 @@ async function runScenario(c: Configuration): Promise<Proof> {
       ...table.iamRequests(),
       ...publishes.map((p) => ({ action: 'sns:Publish', resource: p.TopicArn! })),
     ];
-    return { sim, requests: distinct(requests), fleet, tableArn };
+    return { sim, requests: distinctRequests(requests), fleet, tableArn };
   } finally {
     topic.restore();
     table.uninstall();
     fleet.uninstall();
   }
-}
-
-function distinct(requests: readonly IamRequest[]): IamRequest[] {
-  return [...new Map(requests.map((r) => [JSON.stringify(r), r])).values()];
-}
-
-/** The same request against the cluster `other` (and its container instances) instead of a monitored one. */
-function inOtherCluster(request: FleetIamRequest): IamRequest {
-  let json = JSON.stringify(request);
-  for (const name of CLUSTERS) {
-    json = json.split(`:cluster/${name}"`).join(':cluster/other"').split(`:container-instance/${name}/`).join(':container-instance/other/');
-  }
-  return JSON.parse(json);
 }
 
 /** The same request against the group `other-asg`. */
@@ -187,7 +173,7 @@ describe.each([
     // Assess
     const ecsRequests = requests.filter((r) => r.action.startsWith('ecs:'));
     expect(ecsRequests.length).toBeGreaterThan(0);
-    await expectDenied(sim, ecsRequests.map((r) => inOtherCluster(r as FleetIamRequest)));
+    await expectDenied(sim, ecsRequests.map((r) => inOtherCluster(r, CLUSTERS)));
     const groupRequests = requests.filter((r) => r.action.startsWith('autoscaling:') && r.resource !== '*');
     expect(groupRequests.map((r) => r.action)).toEqual(expect.arrayContaining(replaceActions.filter((a) => a.startsWith('autoscaling:'))));
     if (groupRequests.length === 0) {

@@ -17,8 +17,8 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsStub, mockClient } from 'aws-sdk-client-mock';
 import { EcsAgentUpdater, EcsAgentUpdaterProps, NotificationChannel } from '../../src';
 import { FakeDynamoDb } from '../support/fake-dynamodb';
-import { FakeFleet, IamRequest as FleetIamRequest } from '../support/fake-fleet';
-import { IamRequest, IamSimulator, expectAllowed, expectDenied } from '../support/iam';
+import { FakeFleet } from '../support/fake-fleet';
+import { IamRequest, IamSimulator, expectAllowed, expectDenied, distinctRequests, inOtherCluster } from '../support/iam';
 import { synthesizedEnvironment } from '../support/synthesized-environment';
 import { ACCOUNT, REGION, StdoutCapture, advanceClock, loadUpdater, scheduledEvent, useFakeClock } from './support/updater';
 
@@ -81,25 +81,12 @@ async function runScenario(props: Partial<EcsAgentUpdaterProps> & { allClusters?
       ...table.iamRequests(),
       ...publishes.map((p) => ({ action: 'sns:Publish', resource: p.TopicArn! })),
     ];
-    return { sim, requests: distinct(requests), fleet, tableArn };
+    return { sim, requests: distinctRequests(requests), fleet, tableArn };
   } finally {
     topic.restore();
     table.uninstall();
     fleet.uninstall();
   }
-}
-
-function distinct(requests: readonly IamRequest[]): IamRequest[] {
-  return [...new Map(requests.map((r) => [JSON.stringify(r), r])).values()];
-}
-
-/** The same request against the cluster `other` (and its container instances) instead of an updated one. */
-function inOtherCluster(request: FleetIamRequest): IamRequest {
-  let json = JSON.stringify(request);
-  for (const name of CLUSTERS) {
-    json = json.split(`:cluster/${name}"`).join(':cluster/other"').split(`:container-instance/${name}/`).join(':container-instance/other/');
-  }
-  return JSON.parse(json);
 }
 
 /** What the updater must never do, in its own clusters. */
@@ -154,7 +141,7 @@ describe('EcsAgentUpdater role with its clusters and the AMI drift report', () =
     // Assess
     const clusterScoped = requests.filter((r) => r.action.startsWith('ecs:') && r.resource !== '*');
     expect(clusterScoped.map((r) => r.action)).toContain('ecs:UpdateContainerAgent');
-    await expectDenied(sim, clusterScoped.map((r) => inOtherCluster(r as FleetIamRequest)));
+    await expectDenied(sim, clusterScoped.map((r) => inOtherCluster(r, CLUSTERS)));
     // The ecs:cluster condition holds even for a container instance ARN that names an updated cluster.
     await expectDenied(sim, [{ action: 'ecs:UpdateContainerAgent', resource: instanceArn('prod'), context: { 'ecs:cluster': clusterArn('other') } }]);
   });

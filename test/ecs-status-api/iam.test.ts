@@ -12,7 +12,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { EcsStatusApi, EcsStatusApiProps } from '../../src';
 import { FakeFleet } from '../support/fake-fleet';
 import { StdoutCapture } from '../support/handler-harness';
-import { IamRequest, IamSimulator, expectAllowed, expectDenied } from '../support/iam';
+import { IamRequest, IamSimulator, expectAllowed, expectDenied, distinctRequests, inOtherCluster } from '../support/iam';
 import { synthesizedEnvironment } from '../support/synthesized-environment';
 import { seedSampleFleet } from './support/sample-fleet';
 import { listAllServices, loadStatusApi } from './support/status';
@@ -54,21 +54,10 @@ async function runScenario(props: (stack: Stack) => EcsStatusApiProps): Promise<
     const services = await listAllServices(handler, { limit: '5' });
     expect(services.length).toBeGreaterThan(0);
     await listAllServices(handler, { environment: 'prod' });
-    return { sim, requests: distinct(fleet.iamRequests()), fleet };
+    return { sim, requests: distinctRequests(fleet.iamRequests()), fleet };
   } finally {
     fleet.uninstall();
   }
-}
-
-function distinct(requests: readonly IamRequest[]): IamRequest[] {
-  return [...new Map(requests.map((r) => [JSON.stringify(r), r])).values()];
-}
-
-/** The same request against the cluster `staging` (not given) instead of a given one. */
-function inOtherCluster(request: IamRequest, given: readonly string[]): IamRequest {
-  let json = JSON.stringify(request);
-  for (const name of given) json = json.split(`:cluster/${name}"`).join(':cluster/staging"').split(`:service/${name}/`).join(':service/staging/');
-  return JSON.parse(json);
 }
 
 /**
@@ -149,7 +138,7 @@ test('with clusters given, the same reads in another cluster are denied', async 
 
   const scoped = requests.filter((r) => r.resource !== '*' || r.context?.['ecs:cluster']);
   expect(new Set(scoped.map((r) => r.action))).toEqual(new Set(['ecs:DescribeClusters', 'ecs:DescribeServices', 'ecs:ListServices']));
-  await expectDenied(sim, scoped.map((r) => inOtherCluster(r, given)));
+  await expectDenied(sim, scoped.map((r) => inOtherCluster(r, given, 'staging')));
 });
 
 test('grantInvoke allows calling the stage\'s GET methods, and nothing else of the API', async () => {

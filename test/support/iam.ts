@@ -92,6 +92,24 @@ export interface IamRequest {
   readonly resourcePolicy?: PolicyDocument;
 }
 
+/** Each request once: a scenario makes the same call many times, the simulator needs to decide it once. */
+export function distinctRequests(requests: readonly IamRequest[]): IamRequest[] {
+  return [...new Map(requests.map((r) => [JSON.stringify(r), r])).values()];
+}
+
+/**
+ * The same request moved from the clusters `from` to the cluster `to`: the cluster's ARN (in the resource and in the
+ * `ecs:cluster` key) and the ARNs of its tasks, container instances and services.
+ */
+export function inOtherCluster(request: IamRequest, from: readonly string[], to = 'other'): IamRequest {
+  let json = JSON.stringify(request);
+  for (const name of from) {
+    json = json.split(`:cluster/${name}"`).join(`:cluster/${to}"`);
+    for (const type of ['task', 'container-instance', 'service']) json = json.split(`:${type}/${name}/`).join(`:${type}/${to}/`);
+  }
+  return JSON.parse(json);
+}
+
 /** What the simulator decided for one request. */
 export interface IamDecision {
   readonly request: IamRequest;
