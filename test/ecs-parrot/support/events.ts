@@ -129,36 +129,29 @@ export function taskEvent(spec: TaskSpec): any {
     d.stoppedAt = iso(stoppedAt);
     d.stopCode = spec.stopCode ?? 'EssentialContainerExited';
     d.stoppedReason = spec.stoppedReason ?? 'Essential container in task exited';
-    const template = d.containers[0];
-    d.containers = spec.containers.map((c, i) => {
-      const container = structuredClone(template);
-      container.containerArn = `arn:aws:ecs:${REGION}:${ACCOUNT}:container/${cluster}/${spec.taskId}/${hexId(`${spec.taskId}:${i}`, 8)}`;
-      container.taskArn = taskArn;
-      container.name = c.name;
-      container.image = c.image ?? `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/${c.name}:${spec.taskDefinition.split(':')[1]}`;
+  }
+  // A container of the fixture as the template: the stopped fixture's first, the running fixture's second.
+  const template = d.containers[stopped ? 0 : 1];
+  d.containers = spec.containers.map((c, i) => {
+    const container = structuredClone(template);
+    container.containerArn = `arn:aws:ecs:${REGION}:${ACCOUNT}:container/${cluster}/${spec.taskId}/${hexId(`${spec.taskId}:${i}`, 8)}`;
+    container.taskArn = taskArn;
+    container.name = c.name;
+    container.image = c.image ?? `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/${c.name}:${spec.taskDefinition.split(':')[1]}`;
+    if (stopped) {
       container.lastStatus = 'STOPPED';
       container.runtimeId = hexId(`${spec.taskId}:${c.name}:runtime`, 64);
       // ECS leaves out exitCode when a container never ran, and reason unless it has one.
       if (c.exitCode === undefined) delete container.exitCode;
       else container.exitCode = c.exitCode;
       if (c.reason !== undefined) container.reason = c.reason;
-      return container;
-    });
-    d.overrides = { containerOverrides: spec.containers.map((c) => ({ name: c.name })) };
-  } else {
-    const template = d.containers[1];
-    d.containers = spec.containers.map((c, i) => {
-      const container = structuredClone(template);
-      container.containerArn = `arn:aws:ecs:${REGION}:${ACCOUNT}:container/${cluster}/${spec.taskId}/${hexId(`${spec.taskId}:${i}`, 8)}`;
-      container.taskArn = taskArn;
-      container.name = c.name;
-      container.image = c.image ?? `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/${c.name}:${spec.taskDefinition.split(':')[1]}`;
+    } else {
       container.lastStatus = spec.lastStatus === 'RUNNING' ? 'RUNNING' : 'PENDING';
       if (spec.lastStatus !== 'RUNNING') delete container.runtimeId;
-      return container;
-    });
-    d.overrides = { containerOverrides: spec.containers.map((c) => ({ name: c.name })) };
-  }
+    }
+    return container;
+  });
+  d.overrides = { containerOverrides: spec.containers.map((c) => ({ name: c.name })) };
   return event;
 }
 
