@@ -162,6 +162,19 @@ const typecheck = project.addTask('typecheck', {
 project.testTask.prependSpawn(typecheck);
 project.testTask.prependSpawn(bundle);
 
+// ---- release: a package is never made without its handlers ----
+// Every package task (npm, and the other languages' packages, which embed the npm tarball) first checks that each
+// handler's bundle is in assets/, and fails naming what is missing. It checks rather than bundles: a package holds
+// the bundles the tests ran against (`npx projen build` bundles in its test step, before it packages).
+const bundleCheck = project.addTask('bundle:check', {
+  description: 'Fail when a handler bundle (assets/<name>/index.mjs or its THIRD_PARTY_LICENSES) is missing',
+  exec: 'ts-node --transpile-only --project tsconfig.dev.json scripts/check-assets.ts',
+});
+for (const language of ['js', 'python', 'java', 'dotnet', 'go']) {
+  project.tasks.tryFind(`package:${language}`)!.prependSpawn(bundleCheck);
+}
+// ---- end of release: package check ----
+
 // Build only the JavaScript package here; the other jsii targets are built where their toolchains are.
 project.packageTask.reset();
 project.packageTask.spawn(project.tasks.tryFind('package:js')!);
