@@ -34,18 +34,17 @@ const COMMIT_TYPES = ['feat', 'fix', 'perf', 'revert', 'docs', 'test', 'refactor
 
 const project = new awscdk.AwsCdkConstructLibrary({
   name: 'cdk-ecs-ops',
-  // Lists only what exists: each construct adds itself here and to the README's table.
-  description: 'AWS CDK constructs for running Amazon ECS well: '
-    + 'EcsAgentMonitor replaces container instances whose ECS agent stays disconnected; '
-    + 'EcsAgentUpdater rolls ECS agent updates through healthy clusters, a few instances at a time; '
-    + 'EcsParrot posts ECS events to chat, concise, deduplicated and never lost; '
-    + 'EcsStatusApi is an HTTP API and status page for every ECS service; '
-    + 'EcsTaskRunner runs ECS tasks during a deployment and makes it wait for their result.',
+  // One line for the lists of npm and Construct Hub; each construct's doc summary and the README's table say more.
+  // Names only what exists: a new construct's job is added here and to the README's table.
+  description: 'AWS CDK constructs for operating Amazon ECS: replace disconnected container instances, roll agent '
+    + 'updates, post ECS events to chat, serve a status page of every service, run tasks during deployments.',
   author: 'cdk-ecs-ops developers',
   authorAddress: 'cdk-ecs-ops@users.noreply.github.com',
   repositoryUrl: 'https://github.com/cdk-ecs-ops/cdk-ecs-ops.git',
   license: 'Apache-2.0',
-  keywords: ['awscdk', 'cdk', 'ecs', 'aws-ecs', 'ecs-agent', 'container-instance', 'chatops', 'slack', 'custom-resource'],
+  // `awscdk` lists the package in Construct Hub.
+  keywords: ['awscdk', 'aws-cdk', 'cdk', 'constructs', 'aws', 'ecs', 'amazon-ecs', 'aws-ecs', 'ecs-agent', 'container-instance',
+    'chatops', 'slack', 'microsoft-teams', 'status-page', 'custom-resource'],
   stability: 'experimental',
 
   defaultReleaseBranch: 'main',
