@@ -22,6 +22,8 @@ const CONSTRUCTS_DEV = '10.8.1';
  * with apt-get as root, as on a developer's machine.
  */
 const CI_CONTAINER_IMAGE = 'node:24-bookworm';
+/** The container of `.ci/run`'s jobs: Docker's 64 MB /dev/shm is too small for Chromium (the status page's test). */
+const CI_CONTAINER = { image: CI_CONTAINER_IMAGE, options: '--shm-size=1g' };
 /**
  * Left out of the weekly upgrade: their versions are the compatibility contract (see above and README "Develop"),
  * raised by hand with the reason. Every other exact pin is also raised by hand (projen's upgrade leaves exact
@@ -313,10 +315,10 @@ gh.tryFindWorkflow('build')!.file!.patch(
   JsonPatch.replace('/jobs/build/steps/3', { name: 'CI (.ci/run)', run: 'bash .ci/run' }),
   JsonPatch.remove('/jobs/build/steps/2'),
   JsonPatch.remove('/jobs/build/steps/1'),
-  JsonPatch.add('/jobs/build/container', { image: CI_CONTAINER_IMAGE }),
+  JsonPatch.add('/jobs/build/container', CI_CONTAINER),
 );
 // release (every push to main): `.ci/run` (releaseWorkflowSetupSteps), then projen's release task, in the same container.
-gh.tryFindWorkflow('release')!.file!.patch(JsonPatch.add('/jobs/release/container', { image: CI_CONTAINER_IMAGE }));
+gh.tryFindWorkflow('release')!.file!.patch(JsonPatch.add('/jobs/release/container', CI_CONTAINER));
 
 // canary (daily): the consumer tests against the newest aws-cdk-lib and cdk-nag of the day (.ci/canary); when they
 // fail, an issue labelled `canary` is opened, or the open one gets a comment (one issue per breakage, not per day).

@@ -19,7 +19,7 @@ interface Job {
   readonly name?: string;
   readonly if?: string;
   readonly needs?: string | string[];
-  readonly container?: { image: string };
+  readonly container?: { image: string; options?: string };
   readonly permissions?: Record<string, string>;
   readonly env?: Record<string, string>;
   readonly steps: Step[];
@@ -48,7 +48,7 @@ describe('build (pull requests)', () => {
 
   test('is .ci/run in the CI container, with no second setup or build beside it', () => {
     const job = build.jobs.build;
-    expect(job.container).toEqual({ image: 'node:24-bookworm' });
+    expect(job.container).toEqual({ image: 'node:24-bookworm', options: '--shm-size=1g' });
     expect(job.steps.filter((s) => s.run).map((s) => s.run)[0]).toBe('bash .ci/run');
     expect(job.steps.map((s) => s.uses ?? '')).not.toContainEqual(expect.stringContaining('actions/setup-node'));
     expect(job.steps.map((s) => s.run ?? '')).not.toContainEqual(expect.stringMatching(/npx projen build|npm (ci|install)/));
@@ -74,7 +74,7 @@ describe('release (main)', () => {
   test('runs .ci/run on the commit before projen\'s release task, in the CI container', () => {
     const job = release.jobs.release;
     const runs = job.steps.map((s) => s.run);
-    expect(job.container).toEqual({ image: 'node:24-bookworm' });
+    expect(job.container).toEqual({ image: 'node:24-bookworm', options: '--shm-size=1g' });
     expect(runs.indexOf('bash .ci/run')).toBeGreaterThanOrEqual(0);
     expect(runs.indexOf('bash .ci/run')).toBeLessThan(runs.indexOf('npx projen release'));
   });
