@@ -147,6 +147,65 @@ describe('canary (daily)', () => {
   });
 });
 
+describe('the canary\'s report', () => {
+  const script = workflow('canary').jobs.report.steps[0].run!;
+
+  /** Runs the report step's script with a stand-in `gh` that records its calls and knows of the given open issue. */
+  function report(openIssue: string): string[][] {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-ecs-ops-canary-report-'));
+    try {
+      const log = path.join(dir, 'calls.json');
+      fs.writeFileSync(path.join(dir, 'gh'), [
+        '#!/usr/bin/env node',
+        'const fs = require("fs");',
+        'const calls = fs.existsSync(process.env.GH_LOG) ? JSON.parse(fs.readFileSync(process.env.GH_LOG, "utf8")) : [];',
+        'calls.push(process.argv.slice(2));',
+        'fs.writeFileSync(process.env.GH_LOG, JSON.stringify(calls));',
+        'if (process.argv[2] === "issue" && process.argv[3] === "list") console.log(process.env.OPEN_ISSUE);',
+      ].join('\n'), { mode: 0o755 });
+      // As GitHub runs a step's script (`bash -e`), without the machine's profile.
+      const run = spawnSync('bash', ['--noprofile', '--norc', '-e', '-c', script], {
+        encoding: 'utf8',
+        env: {
+          PATH: `${dir}${path.delimiter}${process.env.PATH}`,
+          GH_LOG: log,
+          OPEN_ISSUE: openIssue,
+          TESTED: 'aws-cdk-lib 2.278.0, cdk-nag 2.38.2 and 3.0.2',
+          RUN_URL: 'https://github.com/cdk-ecs-ops/cdk-ecs-ops/actions/runs/42',
+        },
+      });
+      expect(run.stderr).toBe('');
+      expect(run.status).toBe(0);
+      return JSON.parse(fs.readFileSync(log, 'utf8'));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  test('opens an issue labelled canary with the versions tested and the run, when none is open', () => {
+    // Act
+    const calls = report('');
+
+    // Assess
+    expect(calls.map((c) => c.slice(0, 2).join(' '))).toEqual(['issue list', 'label create', 'issue create']);
+    const create = calls[2];
+    expect(create[create.indexOf('--label') + 1]).toBe('canary');
+    const body = create[create.indexOf('--body') + 1];
+    expect(body).toMatch(/^The consumer tests failed on \d{4}-\d{2}-\d{2} against the newest releases: aws-cdk-lib 2\.278\.0, cdk-nag 2\.38\.2 and 3\.0\.2\./);
+    expect(body).toContain('Reproduce it with `bash .ci/canary`;');
+    expect(body).toContain('Run: https://github.com/cdk-ecs-ops/cdk-ecs-ops/actions/runs/42');
+  });
+
+  test('comments on the open canary issue instead of opening another', () => {
+    // Act
+    const calls = report('17');
+
+    // Assess
+    expect(calls.map((c) => c.slice(0, 3).join(' '))).toEqual(['issue list --label', 'issue comment 17']);
+    expect(calls[1][calls[1].indexOf('--body') + 1]).toContain('aws-cdk-lib 2.278.0');
+  });
+});
+
 describe('secrets', () => {
   test('the README lists exactly the secrets the workflows use (GITHUB_TOKEN is the workflows\' own)', () => {
     const used = new Set<string>();
