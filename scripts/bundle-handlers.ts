@@ -75,10 +75,10 @@ export function handlerBuildOptions(entry: string, outdir: string, sourcemap = f
   };
 }
 
-/** The handlers to bundle: every `lambda/<name>/index.ts` but `common`. */
-export function handlerNames(): string[] {
-  return fs.readdirSync(lambdaDir)
-    .filter((name) => name !== 'common' && fs.existsSync(path.join(lambdaDir, name, 'index.ts')));
+/** The handlers to bundle: every `lambda/<name>/index.ts` but `common` (of this repository, or of the `lambda` folder given). */
+export function handlerNames(dir: string = lambdaDir): string[] {
+  return fs.readdirSync(dir)
+    .filter((name) => name !== 'common' && fs.existsSync(path.join(dir, name, 'index.ts')));
 }
 
 async function main(): Promise<void> {
