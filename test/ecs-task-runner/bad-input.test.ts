@@ -151,6 +151,18 @@ describe('EcsTaskRunner: numbers and durations from tokens', () => {
     expect(() => parseProperties(properties('11'))).toThrow(/Count is "11"; expected a whole number from 1 to 10/);
   });
 
+  test('carries a capacity provider strategy\'s base and weight from tokens to the custom resource', () => {
+    const { template } = runner((e) => ({
+      launchTarget: TaskLaunchTarget.capacityProviders([
+        { capacityProvider: 'FARGATE_SPOT', base: numberParameter(e.stack, 'Base'), weight: numberParameter(e.stack, 'Weight') },
+      ]),
+    }));
+
+    template.hasResourceProperties('Custom::EcsTaskRunner', {
+      Launch: Match.objectLike({ CapacityProviderStrategy: [{ CapacityProvider: 'FARGATE_SPOT', Base: { Ref: 'Base' }, Weight: { Ref: 'Weight' } }] }),
+    });
+  });
+
   test('a count from a token with container instances names the token in its warning', () => {
     const { stack } = runner((e) => {
       const td = new ecs.Ec2TaskDefinition(e.stack, 'Seed', { family: 'seed' });
