@@ -1,6 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { EnvironmentSubject } from './environment';
 import { NotificationChannel } from './notification-channel';
 
 /**
@@ -14,4 +15,9 @@ export function bindNotificationChannels(scope: Construct, grantee: iam.IGrantab
     return Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined));
   });
   return Stack.of(scope).toJsonString(configs);
+}
+
+/** What the channels of `notifications` read or publish to, for the construct's check of accounts and regions. */
+export function channelSubjects(channels: readonly NotificationChannel[] | undefined, prop = 'notifications'): EnvironmentSubject[] {
+  return (channels ?? []).flatMap((channel, i) => channel._environmentSubjects(`${prop}[${i}]`));
 }

@@ -4,6 +4,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { EnvironmentSubject, parameterKeySubject, secretSubject, topicSubject } from './environment';
 
 /**
  * Options for a webhook URL kept in a Secrets Manager secret.
@@ -55,10 +56,15 @@ interface ChannelConfig {
 /** Grants a function what one channel needs and returns the channel's configuration. */
 type Binder = (scope: Construct, grantee: iam.IGrantable) => ChannelConfig;
 
+/** What a channel reads or publishes to, as given to the construct's `prop` (to check its account and region). */
+type Subjects = (prop: string) => EnvironmentSubject[];
+
 /**
  * Where a construct sends its chat messages: Slack, Microsoft Teams, a generic JSON webhook or an SNS topic.
  *
  * Webhook URLs are secrets: give the secret or the SSM SecureString parameter that holds the URL, never the URL.
+ * The secret, the parameter's key or the topic must be in the region of the construct's stack, where the function
+ * calls; one of another account there works when its resource and key policies allow the function's role (synth warns).
  *
  * @example
  * declare const slackSecret: secretsmanager.ISecret;
@@ -103,7 +109,7 @@ export class NotificationChannel {
     return new NotificationChannel(NotificationChannelType.SNS, (_scope, grantee) => {
       topic.grantPublish(grantee);
       return { type: NotificationChannelType.SNS, topicArn: topic.topicArn };
-    });
+    }, (prop) => [topicSubject(prop, topic)]);
   }
 
   private static fromSecret(
@@ -116,7 +122,7 @@ export class NotificationChannel {
     return new NotificationChannel(type, (_scope, grantee) => {
       secret.grantRead(grantee);
       return { type, secretArn: secret.secretArn, secretJsonKey: key };
-    });
+    }, (prop) => [secretSubject(prop, secret)]);
   }
 
   private static fromParameter(
@@ -135,14 +141,24 @@ export class NotificationChannel {
       iam.Grant.addToPrincipal({ grantee, actions: ['ssm:GetParameter'], resourceArns: [parameterArn] });
       options.encryptionKey?.grantDecrypt(grantee);
       return { type, parameterName };
-    });
+    }, (prop) => (options.encryptionKey ? [parameterKeySubject(`${prop} encryptionKey`, options.encryptionKey)] : []));
   }
 
   /** Where this channel delivers: Slack, Teams, a generic webhook or SNS. */
   public readonly channelType: NotificationChannelType;
 
-  private constructor(channelType: NotificationChannelType, private readonly binder: Binder) {
+  private constructor(channelType: NotificationChannelType, private readonly binder: Binder, private readonly subjects: Subjects) {
     this.channelType = channelType;
+  }
+
+  /**
+   * What the channel reads or publishes to, given to the construct as `prop`, for the construct's check of accounts
+   * and regions.
+   *
+   * @internal
+   */
+  public _environmentSubjects(prop: string): EnvironmentSubject[] {
+    return this.subjects(prop);
   }
 
   /**

@@ -5,6 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { EnvironmentSubject, networkSubjects, secretSubject } from '../common/environment';
 import { grantKeyThroughService } from '../common/hardening';
 
 /**
@@ -114,6 +115,8 @@ export interface FailureStoreBinding {
 interface StoreKind {
   /** Problems in the form "prop: what is wrong"; `monitorVpc` is the monitor's own `vpc`, if any. */
   validate(monitorVpc?: ec2.IVpc): string[];
+  /** What the store was given that must be in the monitor's account and region. */
+  environmentSubjects(): EnvironmentSubject[];
   bind(scope: Construct, ttl: Duration, encryptionKey?: kms.IKey): FailureStoreBinding;
 }
 
@@ -138,6 +141,11 @@ export class FailureStore {
     return this.kind.validate(monitorVpc);
   }
 
+  /** What the store was given (a table, a VPC, a secret), for the monitor's check of accounts and regions. @internal */
+  public _environmentSubjects(): EnvironmentSubject[] {
+    return this.kind.environmentSubjects();
+  }
+
   /**
    * Creates what the store needs (encrypted with `encryptionKey` when given) and says how the function reaches it.
    * @internal
@@ -152,6 +160,11 @@ class DynamoDbStore implements StoreKind {
 
   public validate(): string[] {
     return [];
+  }
+
+  public environmentSubjects(): EnvironmentSubject[] {
+    const table = this.options.table;
+    return table ? [{ prop: 'failureStore: FailureStore.dynamoDb() table', kind: 'DynamoDB table', resource: table, arn: table.tableArn }] : [];
   }
 
   public bind(scope: Construct, ttl: Duration, encryptionKey?: kms.IKey): FailureStoreBinding {
@@ -209,6 +222,14 @@ class RedisStore implements StoreKind {
       problems.push('failureStore: FailureStore.redis() username is set without authToken; give the secret holding that user\'s password');
     }
     return problems;
+  }
+
+  public environmentSubjects(): EnvironmentSubject[] {
+    const o = this.options;
+    return [
+      ...networkSubjects('failureStore: FailureStore.redis() ', o.vpc, o.vpcSubnets, o.securityGroups),
+      ...(o.authToken ? [secretSubject('failureStore: FailureStore.redis() authToken', o.authToken)] : []),
+    ];
   }
 
   public bind(scope: Construct, ttl: Duration): FailureStoreBinding {

@@ -10,14 +10,17 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { FailureStore } from './failure-store';
 import { TerminationScope } from './termination-scope';
-import { runErrorsAlarm } from '../common/alarms';
-import { bindNotificationChannels } from '../common/bind-notification-channels';
+import { AlarmWindow, alarmWindowProblems, runErrorsAlarm, runErrorsAlarmWindow } from '../common/alarms';
+import { bindNotificationChannels, channelSubjects } from '../common/bind-notification-channels';
+import { environmentProblems, hardeningSubjects, subjectsOf } from '../common/environment';
 import { HandlerBundle, createHandlerFunction } from '../common/handler-function';
 import { validateHardening } from '../common/hardening';
 import { HardeningProps } from '../common/hardening-props';
 import { acknowledgeNagFinding, acknowledgeWildcardResources, defaultPolicyOf } from '../common/nag';
 import { METRICS_NAMESPACE } from '../common/names';
 import { NotificationChannel } from '../common/notification-channel';
+import { ratePeriodOf, unresolvedScheduleProblem } from '../common/schedule';
+import { literalDurationProblems, literalNumberProblems, throwIfInvalid } from '../common/validation';
 
 
 export * from './failure-store';
@@ -44,7 +47,7 @@ export enum ReplacementAction {
  * Properties of an `EcsAgentMonitor`.
  */
 export interface EcsAgentMonitorProps extends HardeningProps {
-  /** The clusters whose container instances are checked; at least one, in this stack's account and region. */
+  /** The clusters whose container instances are checked; at least one, in this stack's account and region (synth refuses others). */
   readonly clusters: ecs.ICluster[];
 
   /**
@@ -224,7 +227,7 @@ export class EcsAgentMonitor extends Construct implements iam.IGrantable {
 
   constructor(scope: Construct, id: string, props: EcsAgentMonitorProps) {
     super(scope, id);
-    validate(props);
+    validate(this, props);
 
     const action = props.action ?? ReplacementAction.SET_UNHEALTHY;
     const failAfter = props.failAfter ?? DEFAULTS.failAfter;
@@ -373,7 +376,7 @@ export class EcsAgentMonitor extends Construct implements iam.IGrantable {
    * (validate() checks that the evaluation range fits CloudWatch's limits).
    */
   private createAlarms(failAfter: number, period: Duration): void {
-    const disconnected = alarmWindow(failAfter, period).disconnected;
+    const disconnected = disconnectedAlarmWindow(failAfter, period).evaluationPeriods;
     this.alarms.push(new cloudwatch.Alarm(this, 'DisconnectedAgentsAlarm', {
       alarmDescription: 'ECS container agents stay disconnected although the monitor should have replaced their instances '
         + `(${disconnected} runs in a row: ${failAfter} to decide, 3 for the replacement to take effect)`,
@@ -474,23 +477,31 @@ function terminates(props: EcsAgentMonitorProps, action: ReplacementAction): boo
 
 /** The period of a rate schedule, or the given `schedulePeriod` (required for a cron schedule). */
 function schedulePeriodOf(schedule: events.Schedule, given: Duration | undefined): Duration | undefined {
-  if (given) return given;
-  const match = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/.exec(schedule.expressionString);
-  if (!match) return undefined;
-  const unitSeconds = match[2].startsWith('minute') ? 60 : match[2].startsWith('hour') ? 3600 : 86_400;
-  return Duration.seconds(Number(match[1]) * unitSeconds);
+  return given ?? ratePeriodOf(schedule);
 }
 
-/** The alarms' evaluation windows, in periods. */
-function alarmWindow(failAfter: number, period: Duration) {
-  const disconnected = failAfter + 3;
-  // CloudWatch evaluates at most one day for periods under an hour, seven days otherwise.
-  const limitSeconds = period.toSeconds() < 3600 ? 86_400 : 604_800;
-  return { disconnected, fits: period.toSeconds() * Math.max(disconnected, 3) <= limitSeconds, limitSeconds };
+/** The DisconnectedAgents alarm: the runs to decide, and three for the replacement to take effect. */
+function disconnectedAlarmWindow(failAfter: number, period: Duration): AlarmWindow {
+  return { alarm: 'DisconnectedAgents', period, evaluationPeriods: failAfter + 3 };
+}
+
+/** The schedule's period (known at synth, when there is one) and the alarms over it. */
+function periodProblems(props: EcsAgentMonitorProps, schedule: events.Schedule, period: Duration | undefined, failAfterKnown: boolean): string[] {
+  if (!period) {
+    return [`schedule is ${schedule.expressionString}, a cron schedule; give schedulePeriod, how often it runs `
+      + '(a count goes up at most once per period, and the alarms use it)'];
+  }
+  if (period.toSeconds() < 60 || period.toSeconds() % 60 !== 0) {
+    return [`schedulePeriod is ${period.toHumanString()}; give whole minutes, at least one`];
+  }
+  if (!props.createAlarms || !failAfterKnown) return [];
+  const failAfter = props.failAfter ?? DEFAULTS.failAfter;
+  return alarmWindowProblems([disconnectedAlarmWindow(failAfter, period), runErrorsAlarmWindow(period)],
+    'lower failAfter, change the schedule, or leave createAlarms out');
 }
 
 /** Checks every prop and throws one error that lists each mistake. */
-function validate(props: EcsAgentMonitorProps): void {
+function validate(scope: Construct, props: EcsAgentMonitorProps): void {
   const problems: string[] = [];
   const wholeIn = (name: string, value: number | undefined, min: number, max: number) => {
     if (value === undefined || Token.isUnresolved(value)) return;
@@ -512,18 +523,16 @@ function validate(props: EcsAgentMonitorProps): void {
     problems.push(`outageThreshold is ${props.outageThreshold}; give a whole percent from 1 to 99 `
       + '(the guard trips when more than this share fails, so 100 could never trip)');
   }
+  // What the monitor computes with must be known at synth; the numbers it only hands to its function (which checks
+  // them when it starts) may be tokens: maxReplacementsPerRun, maxReplacementsPerRunTotal, outageThreshold.
+  const numbers = literalNumberProblems(scope, { failAfter: props.failAfter });
+  const durations = literalDurationProblems(scope, { schedulePeriod: props.schedulePeriod, gracePeriod: props.gracePeriod });
+  const scheduleToken = unresolvedScheduleProblem(scope, props.schedule);
+  problems.push(...numbers, ...durations, ...(scheduleToken ? [scheduleToken] : []));
   const schedule = props.schedule ?? events.Schedule.rate(DEFAULTS.schedulePeriod);
   const period = schedulePeriodOf(schedule, props.schedulePeriod);
-  if (!period) {
-    problems.push(`schedule is ${schedule.expressionString}, a cron schedule; give schedulePeriod, how often it runs `
-      + '(a count goes up at most once per period, and the alarms use it)');
-  } else if (!period.isUnresolved() && (period.toSeconds() < 60 || period.toSeconds() % 60 !== 0)) {
-    problems.push(`schedulePeriod is ${period.toHumanString()}; give whole minutes, at least one`);
-  } else if (props.createAlarms && !period.isUnresolved() && !alarmWindow(props.failAfter ?? DEFAULTS.failAfter, period).fits) {
-    const { disconnected, limitSeconds } = alarmWindow(props.failAfter ?? DEFAULTS.failAfter, period);
-    problems.push(`createAlarms with failAfter ${props.failAfter ?? DEFAULTS.failAfter} and a ${period.toHumanString()} schedule needs an alarm over `
-      + `${disconnected} periods, longer than CloudWatch evaluates (${limitSeconds / 3600} hours); lower failAfter or run more often`);
-  }
+  // A period or failAfter from a token is reported above: what depends on it cannot be checked.
+  if (!scheduleToken && !period?.isUnresolved()) problems.push(...periodProblems(props, schedule, period, numbers.length === 0));
   const action = props.action ?? ReplacementAction.SET_UNHEALTHY;
   if (terminates(props, action) && !props.terminationScope) {
     problems.push(`${action === ReplacementAction.DETACH_AND_TERMINATE ? 'action is DETACH_AND_TERMINATE' : 'terminateStandaloneInstances is true'}, `
@@ -547,7 +556,14 @@ function validate(props: EcsAgentMonitorProps): void {
   if (props.failureStore) problems.push(...props.failureStore._validate(props.vpc));
   problems.push(...validateHardening(props));
 
-  if (problems.length > 0) {
-    throw new Error(`Invalid EcsAgentMonitor props:\n- ${problems.join('\n- ')}`);
-  }
+  problems.push(...environmentProblems(scope, 'EcsAgentMonitor', [
+    ...subjectsOf('clusters', 'cluster', props.clusters, (c) => c.clusterArn),
+    ...subjectsOf('autoScalingGroups', 'Auto Scaling group', props.autoScalingGroups, (g) => g.autoScalingGroupArn),
+    ...(props.failureStore?._environmentSubjects() ?? []),
+    ...(props.terminationScope?._environmentSubjects() ?? []),
+    ...channelSubjects(props.notifications),
+    ...hardeningSubjects(props),
+  ]));
+
+  throwIfInvalid('EcsAgentMonitor', problems);
 }

@@ -1,4 +1,5 @@
 import * as iam from 'aws-cdk-lib/aws-iam';
+import { EnvironmentSubject, subjectsOf } from '../common/environment';
 
 /**
  * Which EC2 instances the monitor may terminate with `ec2:TerminateInstances` (`DETACH_AND_TERMINATE`, or
@@ -27,6 +28,7 @@ export class TerminationScope {
       `instanceProfiles(${profiles.length})`,
       profiles.length === 0 ? ['TerminationScope.instanceProfiles() is empty; give the instance profiles of the clusters\' container instances'] : [],
       { ArnEquals: { 'ec2:InstanceProfile': profiles.map((p) => p.instanceProfileArn) } },
+      subjectsOf('terminationScope: TerminationScope.instanceProfiles()', 'instance profile', profiles, (p) => p.instanceProfileArn, { global: true }),
     );
   }
 
@@ -48,7 +50,13 @@ export class TerminationScope {
     private readonly description: string,
     private readonly problems: string[],
     private readonly conditions: iam.Conditions,
+    private readonly subjects: EnvironmentSubject[] = [],
   ) {}
+
+  /** The instance profiles, for the monitor's check of accounts. @internal */
+  public _environmentSubjects(): EnvironmentSubject[] {
+    return this.subjects;
+  }
 
   /** Problems with the scope's own arguments. @internal */
   public _validate(): string[] {

@@ -7,14 +7,17 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { runErrorsAlarm } from '../common/alarms';
-import { bindNotificationChannels } from '../common/bind-notification-channels';
+import { AlarmWindow, alarmWindowProblems, longestFittingPeriod, runErrorsAlarm, runErrorsAlarmWindow } from '../common/alarms';
+import { bindNotificationChannels, channelSubjects } from '../common/bind-notification-channels';
+import { environmentProblems, hardeningSubjects, subjectsOf } from '../common/environment';
 import { HandlerBundle, createHandlerFunction } from '../common/handler-function';
 import { grantKeyThroughService, validateHardening } from '../common/hardening';
 import { HardeningProps } from '../common/hardening-props';
 import { acknowledgeNagFinding, acknowledgeWildcardResources, defaultPolicyOf } from '../common/nag';
 import { METRICS_NAMESPACE } from '../common/names';
 import { NotificationChannel } from '../common/notification-channel';
+import { ratePeriodOf, unresolvedScheduleProblem } from '../common/schedule';
+import { throwIfInvalid } from '../common/validation';
 
 /**
  * The tag that makes the updater leave a container instance, or a whole cluster, alone.
@@ -36,7 +39,7 @@ export interface AgentUpdateSkipTag {
  */
 export interface EcsAgentUpdaterProps extends HardeningProps {
   /**
-   * The clusters whose agents are updated, in this stack's account and region.
+   * The clusters whose agents are updated, in this stack's account and region (synth refuses others).
    *
    * @default - every cluster of this account and region (synth warns, and the IAM grants are account-wide)
    */
@@ -170,15 +173,15 @@ export class EcsAgentUpdater extends Construct implements iam.IGrantable {
 
   constructor(scope: Construct, id: string, props: EcsAgentUpdaterProps = {}) {
     super(scope, id);
-    validate(props);
+    validate(this, props);
 
     const schedule = props.schedule ?? events.Schedule.rate(DEFAULTS.schedulePeriod);
-    const period = ratePeriod(schedule);
+    const period = ratePeriodOf(schedule);
     const maxConcurrentUpdates = props.maxConcurrentUpdates ?? DEFAULTS.maxConcurrentUpdates;
     const skipTag = props.skipTag ?? DEFAULTS.skipTag;
     const dryRun = props.dryRun ?? false;
     this.clusters = props.clusters;
-    this.metricPeriod = period ?? Duration.days(1);
+    this.metricPeriod = metricPeriodOf(period);
 
     const table = new dynamodb.Table(this, 'StateTable', {
       partitionKey: { name: 'cluster', type: dynamodb.AttributeType.STRING },
@@ -284,9 +287,7 @@ export class EcsAgentUpdater extends Construct implements iam.IGrantable {
   }
 
   private createAlarms(): void {
-    // A day of runs that all found an outdated agent: updates do not keep up, or something holds them back.
-    const period = Duration.seconds(Math.max(this.metricPeriod.toSeconds(), 3600));
-    const periods = Math.max(1, Math.round(86_400 / period.toSeconds()));
+    const { period, evaluationPeriods: periods } = outdatedAlarmWindow(this.metricPeriod);
     this.alarms.push(new cloudwatch.Alarm(this, 'OutdatedAgentsAlarm', {
       alarmDescription: 'ECS container agents stayed outdated for a day: raise maxConcurrentUpdates, or see why the updater holds back (its logs)',
       metric: this.metricOutdatedAgents(undefined, { statistic: 'Minimum', period }),
@@ -369,12 +370,18 @@ export class EcsAgentUpdater extends Construct implements iam.IGrantable {
   }
 }
 
-/** The period of a rate schedule, or undefined for a cron schedule. */
-function ratePeriod(schedule: events.Schedule): Duration | undefined {
-  const match = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/.exec(schedule.expressionString);
-  if (!match) return undefined;
-  const unit = match[2].startsWith('minute') ? Duration.minutes : match[2].startsWith('hour') ? Duration.hours : Duration.days;
-  return unit(Number(match[1]));
+/** The period of the metrics: the rate of a rate schedule, a day for a cron schedule. */
+function metricPeriodOf(ratePeriod: Duration | undefined): Duration {
+  return ratePeriod ?? Duration.days(1);
+}
+
+/**
+ * The OutdatedAgents alarm: a day of runs that all found an outdated agent (updates do not keep up, or something
+ * holds them back), on periods of at least an hour; one period of a slower schedule.
+ */
+function outdatedAlarmWindow(metricPeriod: Duration): AlarmWindow {
+  const period = Duration.seconds(Math.max(metricPeriod.toSeconds(), 3600));
+  return { alarm: 'OutdatedAgents', period, evaluationPeriods: Math.max(1, Math.round(86_400 / period.toSeconds())) };
 }
 
 /**
@@ -390,7 +397,7 @@ function stateLifetime(period: Duration | undefined): Duration {
 const TAG_TEXT = /^[\p{L}\p{N}\s+\-=._:/@]*$/u;
 
 /** Checks every prop and throws one error that lists each mistake. */
-function validate(props: EcsAgentUpdaterProps): void {
+function validate(scope: Construct, props: EcsAgentUpdaterProps): void {
   const problems: string[] = [];
   if (props.clusters !== undefined) {
     if (props.clusters.length === 0) {
@@ -403,11 +410,21 @@ function validate(props: EcsAgentUpdaterProps): void {
   if (max !== undefined && !Token.isUnresolved(max) && (!Number.isInteger(max) || max < 1 || max > 100)) {
     problems.push(`maxConcurrentUpdates is ${max}; give a whole number from 1 to 100`);
   }
-  if (props.schedule) {
-    const period = ratePeriod(props.schedule);
-    if (period && period.toSeconds() < MIN_RATE.toSeconds()) {
+  // maxConcurrentUpdates may be a token: the updater only hands it to its function, which checks it when it starts.
+  const scheduleToken = unresolvedScheduleProblem(scope, props.schedule);
+  if (scheduleToken) {
+    problems.push(scheduleToken);
+  } else {
+    const period = props.schedule ? ratePeriodOf(props.schedule) : undefined;
+    if (props.schedule && period && period.toSeconds() < MIN_RATE.toSeconds()) {
       problems.push(`schedule is ${props.schedule.expressionString}; give a rate of at least ${MIN_RATE.toHumanString()} `
         + `(a run may take ${TIMEOUT.toHumanString()} and an event waits up to ${MAX_EVENT_AGE.toHumanString()}), or a cron schedule`);
+    }
+    if (props.createAlarms) {
+      const metricPeriod = metricPeriodOf(ratePeriodOf(props.schedule ?? events.Schedule.rate(DEFAULTS.schedulePeriod)));
+      const errors = runErrorsAlarmWindow(metricPeriod);
+      problems.push(...alarmWindowProblems([outdatedAlarmWindow(metricPeriod), errors],
+        `give a rate of at most ${longestFittingPeriod(errors.evaluationPeriods).toHumanString()}, or leave createAlarms out`));
     }
   }
   if (props.skipTag) {
@@ -424,7 +441,11 @@ function validate(props: EcsAgentUpdaterProps): void {
   }
   problems.push(...validateHardening(props));
 
-  if (problems.length > 0) {
-    throw new Error(`Invalid EcsAgentUpdater props:\n- ${problems.join('\n- ')}`);
-  }
+  problems.push(...environmentProblems(scope, 'EcsAgentUpdater', [
+    ...subjectsOf('clusters', 'cluster', props.clusters, (c) => c.clusterArn),
+    ...channelSubjects(props.notifications),
+    ...hardeningSubjects(props),
+  ]));
+
+  throwIfInvalid('EcsAgentUpdater', problems);
 }

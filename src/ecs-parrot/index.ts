@@ -10,13 +10,15 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { eventPatterns, EventKindName, PatternOptions } from './patterns';
 import { DEDUPE_WINDOW_SECONDS, DEFAULT_API_CALLS } from './vocabulary';
-import { bindNotificationChannels } from '../common/bind-notification-channels';
+import { bindNotificationChannels, channelSubjects } from '../common/bind-notification-channels';
+import { environmentProblems, hardeningSubjects, subjectsOf } from '../common/environment';
 import { HandlerBundle, createHandlerFunction } from '../common/handler-function';
 import { grantKeyThroughService, validateHardening } from '../common/hardening';
 import { HardeningProps } from '../common/hardening-props';
 import { acknowledgeNagFinding, acknowledgeWildcardResources, defaultPolicyOf } from '../common/nag';
 import { METRICS_NAMESPACE } from '../common/names';
 import { NotificationChannel } from '../common/notification-channel';
+import { literalDurationProblems, throwIfInvalid } from '../common/validation';
 
 /**
  * How severe an ECS event is, for `minimumSeverity`.
@@ -147,7 +149,7 @@ export interface EcsParrotProps extends HardeningProps {
   readonly notifications: NotificationChannel[];
 
   /**
-   * The clusters whose events are reported, in this stack's account and region. The rules match only their events,
+   * The clusters whose events are reported, in this stack's account and region (synth refuses others). The rules match only their events,
    * and enrichment reads only their container instances. (Deployment events of a service whose ARN is in the older
    * format `service/<name>` name no cluster; they are reported whatever their cluster, with the cluster unknown.)
    *
@@ -287,7 +289,7 @@ export class EcsParrot extends Construct implements iam.IGrantable {
 
   constructor(scope: Construct, id: string, props: EcsParrotProps) {
     super(scope, id);
-    validate(props);
+    validate(this, props);
     const stack = Stack.of(this);
     const key = props.encryptionKey;
     const parrotEvents = props.events ?? ParrotEvents.DEFAULT;
@@ -560,7 +562,7 @@ class QueueTarget implements events.IRuleTarget {
 const NAME = /^[A-Za-z0-9_-]{1,255}$/;
 
 /** Checks every prop and throws one error that lists each mistake. */
-function validate(props: EcsParrotProps): void {
+function validate(scope: Construct, props: EcsParrotProps): void {
   const problems: string[] = [];
   if (!props.notifications || props.notifications.length === 0) {
     problems.push('notifications is empty; give at least one NotificationChannel (Slack, Teams, a webhook or an SNS topic)');
@@ -572,6 +574,8 @@ function validate(props: EcsParrotProps): void {
   if (props.minimumSeverity !== undefined && !Object.values(Severity).includes(props.minimumSeverity)) {
     problems.push(`minimumSeverity is ${JSON.stringify(props.minimumSeverity)}; give one of ${Object.values(Severity).join(', ')}`);
   }
+  // The queue's visibility timeout and receive count are computed from these.
+  problems.push(...literalDurationProblems(scope, { batchWindow: props.batchWindow, retryPeriod: props.retryPeriod }));
   const seconds = (d: Duration | undefined) => (d === undefined || d.isUnresolved() ? undefined : d.toSeconds({ integral: false }));
   const window = seconds(props.batchWindow);
   if (window !== undefined && (!Number.isInteger(window) || window < 1 || window > 300)) {
@@ -605,7 +609,10 @@ function validate(props: EcsParrotProps): void {
     problems.push('events turns every kind of event off and includeApiCalls is not set: there is nothing to report');
   }
   problems.push(...validateHardening(props));
-  if (problems.length > 0) {
-    throw new Error(`Invalid EcsParrot props:\n- ${problems.join('\n- ')}`);
-  }
+  problems.push(...environmentProblems(scope, 'EcsParrot', [
+    ...subjectsOf('clusters', 'cluster', props.clusters, (c) => c.clusterArn),
+    ...channelSubjects(props.notifications),
+    ...hardeningSubjects(props),
+  ]));
+  throwIfInvalid('EcsParrot', problems);
 }

@@ -8,11 +8,13 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { StatusApiAuthorization, StatusApiAuthorizationType } from './authorization';
+import { arnSubject, environmentProblems, hardeningSubjects, subjectsOf } from '../common/environment';
 import { HandlerBundle, createHandlerFunction } from '../common/handler-function';
 import { createLogGroup, logsKeyPolicyStatement, validateHardening } from '../common/hardening';
 import { HardeningProps } from '../common/hardening-props';
 import { acknowledgeNagFinding, acknowledgeWildcardResources, defaultPolicyOf } from '../common/nag';
 import { METRICS_NAMESPACE } from '../common/names';
+import { literalDurationProblems, throwIfInvalid } from '../common/validation';
 
 export * from './authorization';
 
@@ -47,7 +49,7 @@ export interface StatusApiTagKeys {
  */
 export interface EcsStatusApiProps extends HardeningProps {
   /**
-   * The clusters whose services the API reports, in this stack's account and region. Giving them also scopes the
+   * The clusters whose services the API reports, in this stack's account and region (synth refuses others). Giving them also scopes the
    * function's read permissions to them.
    *
    * @default - every cluster in the account and region (ListClusters on each read), with account-wide read permissions
@@ -108,7 +110,7 @@ export interface EcsStatusApiProps extends HardeningProps {
   readonly title?: string;
 
   /**
-   * The ARN of an AWS WAF (v2, regional) web ACL to associate with the API's stage.
+   * The ARN of an AWS WAF (v2, regional) web ACL of this stack's account and region to associate with the API's stage.
    *
    * @default - no web ACL; the stage throttle and the authorization protect the API
    */
@@ -179,7 +181,7 @@ export class EcsStatusApi extends Construct {
 
   constructor(scope: Construct, id: string, props: EcsStatusApiProps = {}) {
     super(scope, id);
-    validate(props);
+    validate(this, props);
 
     const authorization = props.authorization ?? StatusApiAuthorization.iam();
     const mode = authorization.authorizationType;
@@ -493,7 +495,7 @@ function ipAllowListPolicy(cidrs: readonly string[]): iam.PolicyDocument {
 }
 
 /** Checks every prop and throws one error that lists each mistake. */
-function validate(props: EcsStatusApiProps): void {
+function validate(scope: Construct, props: EcsStatusApiProps): void {
   const problems: string[] = [];
   const seconds = (name: string, value: Duration | undefined, min: number, max: number, hint: string) => {
     if (!value || value.isUnresolved()) return;
@@ -512,6 +514,9 @@ function validate(props: EcsStatusApiProps): void {
   } else if (props.clusters && new Set(props.clusters).size !== props.clusters.length) {
     problems.push('clusters lists the same cluster more than once');
   }
+  // Converted to seconds for the function here. throttle.rateLimit and throttle.burstLimit may be tokens: they go to the
+  // stage (and the usage plan) as they are, and API Gateway checks them.
+  problems.push(...literalDurationProblems(scope, { cacheTtl: props.cacheTtl, refreshInterval: props.refreshInterval }));
   seconds('cacheTtl', props.cacheTtl, 0, 900, 'from 0 (no cache) to 15 minutes');
   seconds('refreshInterval', props.refreshInterval, 10, 3600, 'from 10 seconds to 1 hour');
   if (props.title !== undefined && !Token.isUnresolved(props.title)
@@ -538,7 +543,12 @@ function validate(props: EcsStatusApiProps): void {
   if (props.authorization) problems.push(...props.authorization._problems());
   problems.push(...validateHardening(props));
 
-  if (problems.length > 0) {
-    throw new Error(`Invalid EcsStatusApi props:\n- ${problems.join('\n- ')}`);
-  }
+  problems.push(...environmentProblems(scope, 'EcsStatusApi', [
+    ...subjectsOf('clusters', 'cluster', props.clusters, (c) => c.clusterArn),
+    // A web ACL is associated with a stage of its own account and region only.
+    ...arnSubject('webAclArn', 'web ACL', props.webAclArn),
+    ...hardeningSubjects(props),
+  ]));
+
+  throwIfInvalid('EcsStatusApi', problems);
 }

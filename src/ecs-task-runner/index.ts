@@ -5,9 +5,11 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { MAX_TIMEOUT, TaskRunnerProvider } from './provider';
+import { EnvironmentSubject, arnSubject, environmentProblems, hardeningSubjects, networkSubjects } from '../common/environment';
 import { validateHardening } from '../common/hardening';
 import { HardeningProps } from '../common/hardening-props';
 import { acknowledgeWildcardResources } from '../common/nag';
+import { describeToken, literalDurationProblems, throwIfInvalid } from '../common/validation';
 
 /** When a deployment runs the task. */
 export enum RunOn {
@@ -197,7 +199,7 @@ export class SuccessCriteria {
  * table, queue or topic.
  */
 export interface EcsTaskRunnerProps extends HardeningProps {
-  /** The cluster the tasks run in, in this stack's account and region. */
+  /** The cluster the tasks run in, in this stack's account and region (synth refuses another). */
   readonly cluster: ecs.ICluster;
 
   /**
@@ -663,8 +665,13 @@ function validate(scope: Construct, props: EcsTaskRunnerProps, pollInterval: Dur
   }
   if (target?._kind === 'CONTAINER_INSTANCES' && props.count !== undefined && props.count !== 1) {
     Annotations.of(scope).addWarningV2('cdk-ecs-ops/EcsTaskRunner:countIgnored',
-      `count is ${props.count}, but TaskLaunchTarget.containerInstances() starts one task on each given instance: count is ignored.`);
+      `count is ${Token.isUnresolved(props.count) ? describeToken(scope, props.count) : props.count}, but TaskLaunchTarget.containerInstances() `
+      + 'starts one task on each given instance: count is ignored.');
   }
+  // count may be a token: it goes to the custom resource as it is, and the function checks it (1 to 10) before it
+  // starts anything. The timeout and poll interval are computed with here.
+  const durations = literalDurationProblems(scope, { timeout: props.timeout, pollInterval: props.pollInterval });
+  problems.push(...durations);
 
   const timeout = props.timeout ?? DEFAULTS.timeout;
   const pollSeconds = pollInterval.isUnresolved() ? undefined : pollInterval.toSeconds({ integral: false });
@@ -733,12 +740,43 @@ function validate(scope: Construct, props: EcsTaskRunnerProps, pollInterval: Dur
   problems.push(...validateTarget(props, target ?? defaultTarget(props.taskDefinition)));
 
   problems.push(...validateHardening(props));
-  problems.push(...TaskRunnerProvider.conflicts(scope, { pollInterval, hardening: props }));
+  if (!pollInterval.isUnresolved()) problems.push(...TaskRunnerProvider.conflicts(scope, { pollInterval, hardening: props }));
 
-  if (problems.length > 0) {
-    throw new Error(`Invalid EcsTaskRunner props:\n- ${problems.join('\n- ')}`);
-  }
+  problems.push(...environmentProblems(scope, 'EcsTaskRunner', [
+    { prop: 'cluster', kind: 'cluster', resource: props.cluster, arn: props.cluster.clusterArn },
+    ...taskDefinitionSubjects(props.taskDefinition),
+    ...launchTargetSubjects(target),
+    ...hardeningSubjects(props),
+  ]));
+
+  throwIfInvalid('EcsTaskRunner', problems);
 }
+
+/** The task definition, and its roles (IAM: their account), which RunTask passes to ECS. */
+function taskDefinitionSubjects(taskDefinition: ecs.ITaskDefinition): EnvironmentSubject[] {
+  const subjects: EnvironmentSubject[] = [{ prop: 'taskDefinition', kind: 'task definition', resource: taskDefinition, arn: taskDefinition.taskDefinitionArn }];
+  let taskRole: iam.IRole | undefined;
+  try {
+    taskRole = taskDefinition.taskRole;
+  } catch {
+    taskRole = undefined; // an imported task definition without taskRole throws here
+  }
+  for (const [prop, role] of [['taskDefinition.taskRole', taskRole], ['taskDefinition.executionRole', taskDefinition.executionRole]] as const) {
+    if (role) subjects.push({ prop, kind: 'IAM role', resource: role, arn: role.roleArn, global: true });
+  }
+  return subjects;
+}
+
+/** What the launch target was given: the tasks' VPC, subnets and security groups, the container instances by ARN. */
+function launchTargetSubjects(target: TaskLaunchTarget | undefined): EnvironmentSubject[] {
+  if (!target) return [];
+  const o = target._options;
+  return [
+    ...networkSubjects('launchTarget: ', o.vpc, o.vpcSubnets, o.securityGroups),
+    ...(target._containerInstances ?? []).flatMap((arn, i) => arnSubject(`launchTarget: TaskLaunchTarget.containerInstances()[${i}]`, 'container instance', arn)),
+  ];
+}
+
 
 function validateTarget(props: EcsTaskRunnerProps, target: TaskLaunchTarget): string[] {
   const problems: string[] = [];

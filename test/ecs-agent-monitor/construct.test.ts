@@ -333,7 +333,7 @@ describe('EcsAgentMonitor props validation', () => {
     ['action', { action: ReplacementAction.DETACH_AND_TERMINATE }, /action is DETACH_AND_TERMINATE, so the monitor terminates instances with ec2:TerminateInstances; give terminationScope/],
     ['terminateStandaloneInstances', { terminateStandaloneInstances: true }, /terminateStandaloneInstances is true, so the monitor terminates instances .*; give terminationScope/],
     ['terminationScope', { terminationScope: TerminationScope.tag('aws:autoscaling:groupName', 'x') }, /terminationScope: TerminationScope.tag\(\) key is "aws:autoscaling:groupName"/],
-    ['createAlarms', { createAlarms: true, failAfter: 100, schedule: events.Schedule.rate(Duration.minutes(15)) }, /createAlarms with failAfter 100 and a 15 minutes schedule needs an alarm over 103 periods, longer than CloudWatch evaluates \(24 hours\)/],
+    ['createAlarms', { createAlarms: true, failAfter: 100, schedule: events.Schedule.rate(Duration.minutes(15)) }, /createAlarms: the DisconnectedAgents alarm would evaluate 103 periods of 15 minutes \(92,700 s\), more than the 86,400 s \(1 day\) CloudWatch allows/],
     ['alarmActions', { alarmActions: [{ bind: () => ({ alarmActionArn: 'arn:aws:sns:us-east-1:123456789012:a' }) }] }, /alarmActions is set without createAlarms/],
     ['gracePeriod', { gracePeriod: Duration.days(2) }, /gracePeriod is 2 days; give at most 1 day/],
     ['action', { action: 'REBOOT' as ReplacementAction }, /action is "REBOOT"; give one of SET_UNHEALTHY/],
