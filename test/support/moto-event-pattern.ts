@@ -71,15 +71,16 @@ export const KNOWN_MOTO_DEVIATIONS: readonly MotoDeviation[] = [
     what: 'moto compares values with Python\'s ==, so false matches 0 and true matches 1; EventBridge matches a value exactly',
     doc: 'https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_TestEventPattern.html ("EventBridge uses an exact match in event patterns and rules")',
     applies: (pattern, event) => someField(pattern, event, (sub, value) => Array.isArray(sub)
-      && leaves(value).some((v) => sub.some((m) => (typeof m === 'boolean' && typeof v === 'number') || (typeof m === 'number' && typeof v === 'boolean')))),
+      && leaves(value).some((v) => sub.some((m) => typeof m !== typeof v && typeof m !== 'object' && Number(m) === Number(v)
+        && [m, v].some((x) => typeof x === 'boolean') && [m, v].some((x) => typeof x === 'number')))),
   },
   {
     id: 'exists-on-intermediate-nodes',
-    what: 'moto says a field holding objects in an array, or an empty object, exists; EventBridge\'s exists sees leaf values only',
+    what: 'moto says a field holding objects in an array exists; EventBridge\'s exists sees leaf values only',
     doc: 'https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html#eb-filtering-exists-matching ("Exists matching only works on leaf nodes. It does not work on intermediate nodes.")',
     applies: (pattern, event) => someField(pattern, event, (sub, value) => Array.isArray(sub)
       && sub.some((m) => isObject(m) && 'exists' in m)
-      && ((Array.isArray(value) && value.some((v) => isObject(v) || Array.isArray(v))) || (isObject(value) && Object.keys(value).length === 0))),
+      && Array.isArray(value) && leaves(value).length === 0 && value.flat(Infinity as 1).some(isObject)),
   },
 ];
 
