@@ -96,7 +96,8 @@ export function eventPatterns(o: PatternOptions, stack: Stack): RulePattern[] {
         source: ['aws.ecs'],
         detailType: ['ECS Service Action'],
         ...(services ? { resources: services } : {}),
-        detail: { ...byCluster, ...(eventType ? { eventType } : {}) },
+        // At INFO for every cluster, nothing in detail narrows: EventBridge rejects an empty `detail: {}`.
+        ...withDetail({ ...byCluster, ...(eventType ? { eventType } : {}) }),
       },
     });
   }
@@ -129,17 +130,23 @@ export function eventPatterns(o: PatternOptions, stack: Stack): RulePattern[] {
         detailType: ['AWS API Call via CloudTrail'],
         detail: {
           eventSource: ['ecs.amazonaws.com'],
-          eventName: [...o.apiCalls],
-          ...(warnings ? {
-            ...(destructive.length > 0
-              ? { $or: [{ eventName: destructive }, { errorCode: [{ exists: true }] }] }
-              : { errorCode: [{ exists: true }] }),
-          } : {}),
+          // The calls named once per branch: a field both beside and inside `$or` has no documented meaning
+          // (EventBridge's rule engine lets the inner one override the outer one).
+          ...(!warnings
+            ? { eventName: [...o.apiCalls] }
+            : destructive.length > 0
+              ? { $or: [{ eventName: destructive }, { eventName: [...o.apiCalls], errorCode: [{ exists: true }] }] }
+              : { eventName: [...o.apiCalls], errorCode: [{ exists: true }] }),
         },
       },
     });
   }
   return out;
+}
+
+/** `{ detail }`, or nothing when `detail` is empty: EventBridge rejects an empty object anywhere in a pattern. */
+function withDetail(detail: { [key: string]: any }): Pick<events.EventPattern, 'detail'> {
+  return Object.keys(detail).length > 0 ? { detail } : {};
 }
 
 /**

@@ -1,13 +1,8 @@
-import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import * as ecs from 'aws-cdk-lib/aws-ecs';
-import { EcsAgentMonitor } from '../../src';
+import { snapshotStack } from '../support/snapshot-configurations';
 
 describe('EcsAgentMonitor template', () => {
   test('matches the snapshot at its defaults', () => {
-    const stack = new Stack(new App(), 'Stack', { env: { account: '123456789012', region: 'us-east-1' } });
-    const cluster = ecs.Cluster.fromClusterArn(stack, 'Cluster', 'arn:aws:ecs:us-east-1:123456789012:cluster/prod');
-    new EcsAgentMonitor(stack, 'Monitor', { clusters: [cluster] });
-    expect(Template.fromStack(stack).toJSON()).toMatchSnapshot();
+    expect(Template.fromStack(snapshotStack('EcsAgentMonitor')).toJSON()).toMatchSnapshot();
   });
 });
