@@ -6,8 +6,8 @@
  * not in Lambda.
  */
 import * as path from 'path';
-import { TESTED_NODEJS_RUNTIMES } from '../../src/common/runtimes';
 import { TYPICAL_RUNS, clientsLoaded } from './typical-runs';
+import { TESTED_NODEJS_RUNTIMES } from '../../src/common/runtimes';
 import { AwsStandin } from '../support/aws-standin';
 import { runBundle } from '../support/run-bundle';
 

@@ -48,9 +48,11 @@ class LenientValidations {
       let depth = 0;
       let separator: number | undefined;
       for (let i = 0; i < id.length; i++) {
-        if ('[({'.includes(id[i])) depth++;
-        else if (')]}'.includes(id[i])) depth--;
-        else if (id[i] === ':' && id[i + 1] === ':' && depth === 0) {
+        if ('[({'.includes(id[i])) {
+          depth++;
+        } else if (')]}'.includes(id[i])) {
+          depth--;
+        } else if (id[i] === ':' && id[i + 1] === ':' && depth === 0) {
           if (separator !== undefined) throw new Error(`Invalid validation rule ID '${id}'. The '::' delimiter is reserved`);
           separator = i++;
         }

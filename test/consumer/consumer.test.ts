@@ -40,10 +40,11 @@ const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'))
  */
 const PINNED_LATEST = { cdkLib: '2.278.0', constructs: '10.8.1', nag2: '2.38.2', nag3: '3.0.2' };
 const LATEST = {
-  cdkLib: latest('aws-cdk-lib', 'CONSUMER_CDK_LIB_LATEST', PINNED_LATEST.cdkLib),
-  constructs: latest('constructs', 'CONSUMER_CONSTRUCTS_LATEST', PINNED_LATEST.constructs),
+  // `newest` stays within the majors the package supports (its peer ranges) and the two cdk-nag majors.
+  cdkLib: latest('aws-cdk-lib@2', 'CONSUMER_CDK_LIB_LATEST', PINNED_LATEST.cdkLib),
+  constructs: latest('constructs@10', 'CONSUMER_CONSTRUCTS_LATEST', PINNED_LATEST.constructs),
   nag2: latest('cdk-nag@2', 'CONSUMER_NAG2_LATEST', PINNED_LATEST.nag2),
-  nag3: latest('cdk-nag', 'CONSUMER_NAG3_LATEST', PINNED_LATEST.nag3),
+  nag3: latest('cdk-nag@3', 'CONSUMER_NAG3_LATEST', PINNED_LATEST.nag3),
 };
 const FLOOR = { cdkLib: minimum(pkg.peerDependencies['aws-cdk-lib']), constructs: minimum(pkg.peerDependencies.constructs), nag2: '2.37.55' };
 
@@ -70,7 +71,8 @@ const MATRIX: readonly MatrixApp[] = [
   { cdkLib: '2.268.0', constructs: LATEST.constructs, nag2: LATEST.nag2, nag3: LATEST.nag3, why: 'the last that refuses ids with several ::' },
   { cdkLib: '2.269.0', constructs: LATEST.constructs, nag2: LATEST.nag2, nag3: LATEST.nag3, why: 'the first that takes them' },
   { cdkLib: LATEST.cdkLib, constructs: LATEST.constructs, nag2: LATEST.nag2, nag3: LATEST.nag3, why: 'the latest release' },
-];
+  // A "latest" set to one of the versions above is tested once.
+].filter((app, i, all) => all.findIndex((other) => other.cdkLib === app.cdkLib) === i);
 
 /**
  * Rules of the floor's cdk-nag (2.37, the last that installs next to constructs 10.0.5) that throw on a resource
@@ -115,8 +117,9 @@ function latest(spec: string, variable: string, pinned: string): string {
     if (!/^\d+\.\d+\.\d+(-[\w.]+)?$/.test(wanted)) throw new Error(`${variable}=${wanted}: expected a version such as ${pinned}, or "newest"`);
     return wanted;
   }
-  const versions = JSON.parse(execFileSync('npm', ['view', spec, 'version', '--json'], { encoding: 'utf8' }));
-  return Array.isArray(versions) ? versions[versions.length - 1] : versions;
+  // One version for a name, every matching one (in no particular order) for a range such as cdk-nag@2.
+  const found: string | string[] = JSON.parse(execFileSync('npm', ['view', spec, 'version', '--json'], { encoding: 'utf8' }));
+  return (Array.isArray(found) ? found : [found]).filter((v) => !v.includes('-')).sort(compareVersions).pop()!;
 }
 
 function minimum(range: string): string {
@@ -330,7 +333,7 @@ describe.each(MATRIX)('aws-cdk-lib $cdkLib ($why)', (matrixApp) => {
 
       if (!TESTED_NODEJS_RUNTIMES.includes(newest)) {
         throw new Error(`aws-cdk-lib ${matrixApp.cdkLib} knows ${newest}, and the handler bundles are tested on ${TESTED_NODEJS_RUNTIMES.join(' and ')} only, `
-          + `so the functions stay on an older runtime and cdk-nag's AwsSolutions-L1 / Serverless-LambdaLatestVersion flag each of them. `
+          + 'so the functions stay on an older runtime and cdk-nag\'s AwsSolutions-L1 / Serverless-LambdaLatestVersion flag each of them. '
           + `Pin Node.js ${nodejsMajor(newest)} in .ci/node.sh (NODE_${nodejsMajor(newest)}_VERSION, installed for the smoke runs), add '${newest}' `
           + 'to TESTED_NODEJS_RUNTIMES in src/common/runtimes.ts, and run the bundle smoke tests and this test again.');
       }

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { build, BuildOptions } from 'esbuild';
 import { AwsStandin, STANDIN_ERROR_CODES } from './aws-standin';
-import { TESTED_NODEJS_RUNTIMES, nodejsMajor } from '../../src/common/runtimes';
 import { DEFAULT_RUNTIME, benchmarkBundle, median, nodeForFunctions, nodeForRuntime, runBundle } from './run-bundle';
+import { TESTED_NODEJS_RUNTIMES, nodejsMajor } from '../../src/common/runtimes';
 
 // The fixture handler (bundle-fixture/) is built here the way the handlers ship: ESM with code splitting and the
 // createRequire banner, and, as today, one CommonJS file. Each run is a fresh Node.js process against the stand-in.
