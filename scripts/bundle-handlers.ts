@@ -1,5 +1,6 @@
 /**
- * Bundles every handler `lambda/<name>/index.ts` into `assets/<name>/` for the Node.js 24 Lambda runtime:
+ * Bundles every handler `lambda/<name>/index.ts` into `assets/<name>/` for the Lambda Node.js runtimes the functions
+ * may get (src/common/runtimes.ts: nodejs24.x and nodejs26.x; built for the oldest, which the newer runs as is):
  * an ES module `index.mjs` (the runtime's `index.handler` finds it) plus the chunks it loads, minified, with
  * the AWS SDK v3 clients bundled at the versions pinned in package-lock.json, and `THIRD_PARTY_LICENSES` with
  * the licences of the bundled packages. The assets folder ships in the npm package, so a user's synth never bundles.
@@ -13,12 +14,19 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { BuildOptions, Plugin, build } from 'esbuild';
 import { thirdPartyLicenses } from './third-party-licenses';
+import { TESTED_NODEJS_RUNTIMES, nodejsMajor } from '../src/common/runtimes';
 
 const root = path.join(__dirname, '..');
 const lambdaDir = path.join(root, 'lambda');
 const assetsDir = path.join(root, 'assets');
 const withSourcemap = process.argv.includes('--sourcemap');
 const withMetafile = process.argv.includes('--metafile');
+
+/**
+ * esbuild's target: the oldest Node.js a function may run on. A newer Node.js runs what is built for an older one,
+ * and the smoke tests run every bundle on each runtime.
+ */
+export const NODE_TARGET = `node${Math.min(...TESTED_NODEJS_RUNTIMES.map(nodejsMajor))}`;
 
 /** The file the Lambda runtime loads for `index.handler`. */
 export const ENTRY_FILE = 'index.mjs';
@@ -57,7 +65,7 @@ export function handlerBuildOptions(entry: string, outdir: string, sourcemap = f
     bundle: true,
     minify: true,
     platform: 'node',
-    target: 'node24',
+    target: NODE_TARGET,
     format: 'esm',
     splitting: true,
     outExtension: { '.js': '.mjs' },

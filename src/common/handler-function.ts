@@ -9,6 +9,7 @@ import { createLogGroup } from './hardening';
 import { HardeningProps } from './hardening-props';
 import { acknowledgeNagFinding, acknowledgeWildcardResources, defaultPolicyOf } from './nag';
 import { METRICS_NAMESPACE } from './names';
+import { TESTED_NODEJS_RUNTIMES, nodejsMajor, runtimeMemberName } from './runtimes';
 
 /** Where the build puts the prebuilt handler bundles: `<package root>/assets/<handler>/index.mjs` and its chunks. */
 export const ASSETS_DIR = path.join(__dirname, '..', '..', 'assets');
@@ -48,7 +49,8 @@ export interface HandlerFunctionProps {
 }
 
 /**
- * Creates the Lambda function of a construct from its prebuilt bundle: Node.js 24 on ARM64, an explicit log group
+ * Creates the Lambda function of a construct from its prebuilt bundle: the newest Node.js runtime the user's
+ * aws-cdk-lib knows among those the bundles are tested on (`functionRuntime`), on ARM64, an explicit log group
  * with retention (and the log key), in the VPC and with the tracing of the hardening props, and a role that starts
  * with nothing but writing to that log group. A user's synth never bundles, so it needs neither esbuild nor Docker.
  */
@@ -97,7 +99,7 @@ export function createHandlerFunction(scope: Construct, id: string, props: Handl
   const fn = new NodejsFunction(scope, id, {
     code: lambda.Code.fromAsset(codeDir),
     handler: `index.${props.exportName ?? 'handler'}`,
-    runtime: lambda.Runtime.NODEJS_24_X,
+    runtime: functionRuntime(),
     architecture: lambda.Architecture.ARM_64,
     description: props.description,
     memorySize: props.memorySize,
@@ -128,3 +130,20 @@ export function createHandlerFunction(scope: Construct, id: string, props: Handl
   return fn;
 }
 
+/**
+ * The runtime of every function of the library: the newest Node.js runtime that the user's aws-cdk-lib knows
+ * (`lambda.Runtime.NODEJS_<major>_X`), among those the bundles are tested on (TESTED_NODEJS_RUNTIMES). So
+ * `nodejs26.x` from aws-cdk-lib 2.277.0, which added `Runtime.NODEJS_26_X`, and `nodejs24.x` before it (the
+ * peer floor, 2.224.0, is the first with `NODEJS_24_X`). Detected by the member, not by aws-cdk-lib's version.
+ *
+ * @param runtimes aws-cdk-lib's `lambda.Runtime` class, or a stand-in for it in tests
+ */
+export function functionRuntime(runtimes: object = lambda.Runtime): lambda.Runtime {
+  const newestFirst = [...TESTED_NODEJS_RUNTIMES].sort((a, b) => nodejsMajor(b) - nodejsMajor(a));
+  for (const name of newestFirst) {
+    const runtime: unknown = (runtimes as Record<string, unknown>)[runtimeMemberName(name)];
+    if (runtime instanceof lambda.Runtime && runtime.name === name) return runtime;
+  }
+  throw new Error(`cdk-ecs-ops: this aws-cdk-lib knows none of the Node.js runtimes the handlers are built for (${newestFirst.join(', ')}); `
+    + 'upgrade aws-cdk-lib to 2.224.0 or later.');
+}

@@ -1,15 +1,16 @@
 import * as cdk from 'aws-cdk-lib';
 import { CfnResource, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { IConstruct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 
 /**
  * A construct acknowledges its own deliberate cdk-nag findings on its own resources, so that a user's app
  * finds nothing to acknowledge, with either cdk-nag:
  * - cdk-nag 2.x reads `cdk_nag` metadata (`rules_to_suppress`) on the CloudFormation resource, where it is
- *   also visible in the synthesized template;
- * - cdk-nag 3.x reads CDK's `Validations.of(scope).acknowledge({ id: 'Rule[finding]', reason })`, which
- *   aws-cdk-lib has from 2.257.0; with an older aws-cdk-lib only the metadata is written.
+ *   also visible in the synthesized template; it is written with every aws-cdk-lib;
+ * - cdk-nag 3.x reads the acknowledgements that CDK's `Validations.of(scope).acknowledge({ id: 'Rule[finding]', reason })`
+ *   records, which aws-cdk-lib has from 2.257.0 (see `acknowledgeForCdkNag3`); with an older aws-cdk-lib only the
+ *   metadata is written.
  *
  * A granular rule (AwsSolutions-IAM5) is acknowledged finding by finding, never as a whole.
  */
@@ -23,10 +24,53 @@ export function acknowledgeNagFinding(scope: IConstruct, rule: string, reason: s
 
   const validations = (cdk as unknown as { Validations?: ValidationsApi }).Validations;
   if (validations) {
-    const ids = findings ? findings.map((finding) => `${rule}[${finding}]`) : [rule];
-    validations.of(resource).acknowledge(...ids.map((id) => ({ id, reason })));
+    acknowledgeForCdkNag3(validations, resource, findings ? findings.map((finding) => `${rule}[${finding}]`) : [rule], reason);
   }
 }
+
+/**
+ * Records acknowledgements where cdk-nag 3 reads them: the `aws:cdk:acknowledged-rules` metadata
+ * (`Validations.ACKNOWLEDGED_RULES_METADATA_KEY`) of the resource or one of its scopes, keyed by the finding's id,
+ * with or without the `annotation::` prefix that `acknowledge()` adds to an id without a namespace.
+ *
+ * A granular finding's id holds `::` (`AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:...]`), which
+ * `acknowledge()` also reads as its `namespace::rule` separator. aws-cdk-lib 2.257.0 to 2.268.0 refuse an id with
+ * more than one `::` ("The '::' delimiter is reserved for separating the prefix from the rule name"), and take the
+ * part before a single `::` for a namespace; 2.269.0 and later read `::` inside brackets as part of the id. Where
+ * `acknowledge()` does not take `::` inside brackets (found by trying it once, on a construct of its own), an id
+ * with `::` is recorded in that metadata directly, as `acknowledge()` of 2.269.0 would record it and as cdk-nag 3
+ * reads it (the workaround given in cdklabs/cdk-nag#2359). Any other id goes through `acknowledge()`.
+ *
+ * Exported for its unit test; src/index.ts does not export it.
+ */
+export function acknowledgeForCdkNag3(validations: ValidationsApi, resource: IConstruct, ids: readonly string[], reason: string): void {
+  for (const id of ids) {
+    if (id.includes('::') && !takesDelimiterInBrackets(validations)) {
+      resource.node.addMetadata(validations.ACKNOWLEDGED_RULES_METADATA_KEY, { [id]: reason });
+    } else {
+      validations.of(resource).acknowledge({ id, reason });
+    }
+  }
+}
+
+/** Whether a `Validations` class takes `::` inside brackets in an acknowledgement id, tried once per class. */
+function takesDelimiterInBrackets(validations: ValidationsApi): boolean {
+  let takes = DELIMITER_IN_BRACKETS.get(validations);
+  if (takes === undefined) {
+    // A root construct of its own, outside every app: what the trial records there is never synthesized.
+    const trial = new Construct(undefined as unknown as Construct, 'cdk-ecs-ops-acknowledgement-trial');
+    try {
+      validations.of(trial).acknowledge({ id: 'Trial-Rule[Kind::arn:<AWS::Partition>:service]', reason: 'whether ids with :: inside brackets are taken' });
+      takes = true;
+    } catch {
+      takes = false;
+    }
+    DELIMITER_IN_BRACKETS.set(validations, takes);
+  }
+  return takes;
+}
+
+const DELIMITER_IN_BRACKETS = new WeakMap<ValidationsApi, boolean>();
 
 /**
  * Acknowledges AwsSolutions-IAM5 for the wildcard resources of `statement`, as cdk-nag names them
@@ -50,7 +94,8 @@ export function defaultPolicyOf(role: iam.IRole): IConstruct {
 const CDK_NAG_METADATA = 'cdk_nag';
 
 /** The part of aws-cdk-lib's `Validations` (2.257.0 and later) used here; the floor of this library has none. */
-interface ValidationsApi {
+export interface ValidationsApi {
+  readonly ACKNOWLEDGED_RULES_METADATA_KEY: string;
   of(scope: IConstruct): { acknowledge(...rules: Array<{ id: string; reason: string }>): void };
 }
 

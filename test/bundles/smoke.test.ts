@@ -1,10 +1,13 @@
 /**
- * Run what ships: each built handler bundle, imported in a fresh Node.js 24 process with the environment its
- * construct synthesizes at defaults, runs one typical invocation against a local stand-in for AWS. A bundling
- * mistake (a chunk not shipped, an ESM/CommonJS mix-up, a module read from disk) fails here, not in Lambda.
+ * Run what ships: each built handler bundle, imported in a fresh Node.js process with the environment its
+ * construct synthesizes at defaults, runs one typical invocation against a local stand-in for AWS, on the Node.js of
+ * every Lambda runtime a function may get (TESTED_NODEJS_RUNTIMES: 24 and 26). A bundling mistake (a chunk not
+ * shipped, an ESM/CommonJS mix-up, a module read from disk) or code that one of them runs differently fails here,
+ * not in Lambda.
  */
 import * as path from 'path';
 import { TYPICAL_RUNS, clientsLoaded } from './typical-runs';
+import { TESTED_NODEJS_RUNTIMES } from '../../src/common/runtimes';
 import { AwsStandin } from '../support/aws-standin';
 import { runBundle } from '../support/run-bundle';
 
@@ -21,13 +24,13 @@ afterEach(async () => {
 });
 
 describe.each(TYPICAL_RUNS)('the $bundle bundle ($description)', (run) => {
-  test('runs a typical invocation from the shipped asset, making exactly the expected calls', async () => {
+  test.each(TESTED_NODEJS_RUNTIMES)('runs a typical invocation from the shipped asset on %s, making exactly the expected calls', async (runtime) => {
     // Prepare
     run.answer(standin);
 
     // Act
     const result = await runBundle({
-      assetDir: path.join(ASSETS, run.bundle), environment: run.environment(), event: run.event, standin, handler: run.handler,
+      assetDir: path.join(ASSETS, run.bundle), environment: run.environment(), event: run.event, standin, handler: run.handler, runtime,
     });
 
     // Assess

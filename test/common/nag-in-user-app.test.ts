@@ -2,7 +2,7 @@
  * cdk-nag in a user's app: every documented configuration of every construct leaves exactly the findings the
  * README lists (a scope the user did not give), because each construct acknowledges its own deliberate
  * findings, naming each exactly and saying why. Here with cdk-nag 2 on the aws-cdk-lib floor; the consumer
- * tests run the same configurations with cdk-nag 3 on the latest aws-cdk-lib.
+ * tests run the same configurations with cdk-nag 2 and 3 on aws-cdk-lib 2.257.0 to the latest.
  */
 import * as cdk from 'aws-cdk-lib';
 import { ACCOUNT, DOCUMENTED_CONFIGURATIONS, REGION } from '../support/documented-configurations';

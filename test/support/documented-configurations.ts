@@ -4,9 +4,9 @@
  * Control Tower controls it breaks. Everything else a construct acknowledges itself.
  *
  * One list serves two checks: the construct tests run it against this repository's sources with cdk-nag 2 and
- * the aws-cdk-lib floor, and the consumer tests bundle this file into a bare app that installed the packed
- * library with the latest aws-cdk-lib and cdk-nag 3 (so configurations import only types from aws-cdk-lib and
- * the library: they use what they are given).
+ * the aws-cdk-lib floor, and the consumer tests bundle this file into bare apps that installed the packed
+ * library with each aws-cdk-lib of their matrix and cdk-nag 2 and 3 (so configurations import only types from
+ * aws-cdk-lib and the library: they use what they are given).
  */
 import type { DocumentedConfiguration } from './configuration-kit';
 import { AGENT_MONITOR_CONFIGURATIONS } from '../ecs-agent-monitor/documented-configurations';

@@ -1,10 +1,10 @@
-import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { build, BuildOptions } from 'esbuild';
 import { AwsStandin, STANDIN_ERROR_CODES } from './aws-standin';
-import { benchmarkBundle, median, nodeForFunctions, runBundle } from './run-bundle';
+import { DEFAULT_RUNTIME, benchmarkBundle, median, nodeForFunctions, nodeForRuntime, runBundle } from './run-bundle';
+import { TESTED_NODEJS_RUNTIMES, nodejsMajor } from '../../src/common/runtimes';
 
 // The fixture handler (bundle-fixture/) is built here the way the handlers ship: ESM with code splitting and the
 // createRequire banner, and, as today, one CommonJS file. Each run is a fresh Node.js process against the stand-in.
@@ -398,10 +398,21 @@ describe('median', () => {
   });
 });
 
-describe('nodeForFunctions', () => {
-  test('is a Node.js 24 or later', () => {
-    const version = execFileSync(nodeForFunctions(), ['-p', 'process.versions.node'], { encoding: 'utf8' }).trim();
+describe('the runtime', () => {
+  test.each(TESTED_NODEJS_RUNTIMES)('%s: the bundle runs on its Node.js, and AWS_EXECUTION_ENV names it', async (runtime) => {
+    const run = await runBundle({ assetDir: esmDir, event: { action: 'environment' }, standin, runtime });
 
-    expect(Number(version.split('.')[0])).toBeGreaterThanOrEqual(24);
+    expect(run.error).toBeUndefined();
+    expect(Number(run.result.node.split('.')[0])).toBe(nodejsMajor(runtime));
+    expect(run.result.environment.AWS_EXECUTION_ENV).toBe(`AWS_Lambda_${runtime}`);
+  });
+
+  test('is the oldest tested runtime unless told', () => {
+    expect(DEFAULT_RUNTIME).toBe('nodejs24.x');
+    expect(nodeForFunctions()).toBe(nodeForRuntime('nodejs24.x'));
+  });
+
+  test('fails for a runtime the bundles are not tested on', () => {
+    expect(() => nodeForRuntime('nodejs18.x')).toThrow(/nodejs18\.x is not a runtime the bundles are tested on \(nodejs24\.x, nodejs26\.x/);
   });
 });

@@ -1,5 +1,6 @@
 /**
- * Runs a built handler bundle (`assets/<name>/`) in a fresh Node.js 24 process, the way Lambda runs it, against an
+ * Runs a built handler bundle (`assets/<name>/`) in a fresh Node.js process of the Lambda runtime's major version
+ * (`nodejs24.x` by default, or any runtime of TESTED_NODEJS_RUNTIMES), the way Lambda runs it, against an
  * {@link AwsStandin}: what is tested is what ships, chunks, banner and bundled SDK clients included.
  *
  * ```ts
@@ -14,7 +15,7 @@
  * /dev/null, so nothing of ~/.aws reaches the SDK), the function's environment, the variables Lambda
  * sets (`AWS_REGION`, `AWS_DEFAULT_REGION`, `AWS_LAMBDA_FUNCTION_NAME`, `AWS_LAMBDA_FUNCTION_MEMORY_SIZE`,
  * `AWS_LAMBDA_FUNCTION_VERSION`, `AWS_LAMBDA_LOG_GROUP_NAME`, `AWS_LAMBDA_LOG_STREAM_NAME`, `AWS_LAMBDA_INITIALIZATION_TYPE`,
- * `AWS_EXECUTION_ENV`, `LAMBDA_TASK_ROOT`, `_HANDLER`, `TZ=:UTC`, fake `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` /
+ * `AWS_EXECUTION_ENV` (`AWS_Lambda_<runtime>`), `LAMBDA_TASK_ROOT`, `_HANDLER`, `TZ=:UTC`, fake `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` /
  * `AWS_SESSION_TOKEN`) and `AWS_ENDPOINT_URL` pointing at the stand-in. A function environment that sets one of these
  * is refused, as Lambda refuses reserved keys.
  *
@@ -30,6 +31,7 @@ import { randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { TESTED_NODEJS_RUNTIMES, nodejsMajor } from '../../src/common/runtimes';
 
 /** Where the stand-in listens: an {@link AwsStandin}, started. */
 export interface StandinEndpoint {
@@ -53,6 +55,12 @@ export interface RunBundleOptions {
   readonly timeoutMs?: number;
   /** `_HANDLER`: the module (without extension) and the exported function. @default 'index.handler' */
   readonly handler?: string;
+  /**
+   * The Lambda runtime to run on, one of TESTED_NODEJS_RUNTIMES: the process runs on the Node.js that .ci/node.sh pins
+   * for its major version ({@link nodeForRuntime}), and `AWS_EXECUTION_ENV` names it.
+   * @default DEFAULT_RUNTIME ('nodejs24.x', the runtime of the functions with the aws-cdk-lib the tests use)
+   */
+  readonly runtime?: string;
   /** @default 'cdk-ecs-ops-test' */
   readonly functionName?: string;
   /** `AWS_LAMBDA_FUNCTION_MEMORY_SIZE` (nothing limits the process's memory). @default 128 */
@@ -129,7 +137,10 @@ const INIT_ALLOWANCE_MS = 10_000;
 const REPOSITORY_ROOT = resolve(__dirname, '..', '..');
 const RUNNER = join(__dirname, 'run-bundle-runner.mjs');
 
-/** Runs the handler of a built bundle once, in a fresh Node.js 24 process. */
+/** The runtime a bundle runs on unless told: the oldest tested one, which the functions get with the aws-cdk-lib of the tests. */
+export const DEFAULT_RUNTIME = TESTED_NODEJS_RUNTIMES[0];
+
+/** Runs the handler of a built bundle once, in a fresh Node.js process of the runtime's major version. */
 export async function runBundle(options: RunBundleOptions): Promise<RunBundleResult> {
   const assetDir = resolve(options.assetDir);
   if (!existsSync(assetDir)) {
@@ -153,6 +164,8 @@ export async function runBundle(options: RunBundleOptions): Promise<RunBundleRes
   const functionName = options.functionName ?? 'cdk-ecs-ops-test';
   const region = options.region ?? 'us-east-1';
   const memoryMb = options.memoryMb ?? 128;
+  const runtime = options.runtime ?? DEFAULT_RUNTIME;
+  const node = nodeForRuntime(runtime);
 
   const work = realpathSync(mkdtempSync(join(tmpdir(), 'run-bundle-')));
   try {
@@ -198,7 +211,7 @@ export async function runBundle(options: RunBundleOptions): Promise<RunBundleRes
       AWS_SESSION_TOKEN: 'standin-session-token',
       AWS_REGION: region,
       AWS_DEFAULT_REGION: region,
-      AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',
+      AWS_EXECUTION_ENV: `AWS_Lambda_${runtime}`,
       AWS_LAMBDA_FUNCTION_NAME: functionName,
       AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(memoryMb),
       AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
@@ -210,7 +223,7 @@ export async function runBundle(options: RunBundleOptions): Promise<RunBundleRes
       TZ: ':UTC',
     };
 
-    const child = spawn(nodeForFunctions(), [RUNNER, configPath], { cwd: taskRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(node, [RUNNER, configPath], { cwd: taskRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const { stdout, stderr, code, signal, killed } = await finish(child, timeoutMs + INIT_ALLOWANCE_MS);
     if (!existsSync(reportPath)) {
       const why = killed ? `was killed after ${timeoutMs + INIT_ALLOWANCE_MS} ms` : `exited (${signal ?? `code ${code}`})`;
@@ -279,24 +292,36 @@ export function median(values: readonly number[]): number {
 }
 
 /**
- * The Node.js binary the functions' runtime matches (24): this process's when it is 24 or later, else the one
- * .ci/node.sh installs into .tools/ (in this checkout, or in the checkout whose node_modules this one links to).
+ * The Node.js binary of a Lambda runtime of TESTED_NODEJS_RUNTIMES: this process's when it is of the runtime's major
+ * version, else the one .ci/node.sh pins for it (`NODE_<major>_VERSION`) and installs into .tools/ (in this checkout,
+ * or in the checkout whose node_modules this one links to). Fails, saying how to install it, when it is missing:
+ * a bundle that is not run on each tested runtime is not tested on it.
  */
-export function nodeForFunctions(): string {
-  if (Number(process.versions.node.split('.')[0]) >= 24) return process.execPath;
+export function nodeForRuntime(runtime: string): string {
+  if (!TESTED_NODEJS_RUNTIMES.includes(runtime)) {
+    throw new Error(`nodeForRuntime: ${runtime} is not a runtime the bundles are tested on (${TESTED_NODEJS_RUNTIMES.join(', ')}; src/common/runtimes.ts)`);
+  }
+  const major = nodejsMajor(runtime);
+  if (Number(process.versions.node.split('.')[0]) === major) return process.execPath;
   const script = readFileSync(join(REPOSITORY_ROOT, '.ci', 'node.sh'), 'utf8');
-  const version = /^NODE_FUNCTIONS_VERSION=(\S+)/m.exec(script)?.[1];
-  if (!version) throw new Error('nodeForFunctions: .ci/node.sh sets no NODE_FUNCTIONS_VERSION');
+  const version = new RegExp(`^NODE_${major}_VERSION=(${major}\\.\\d+\\.\\d+)\\b`, 'm').exec(script)?.[1];
+  if (!version) throw new Error(`nodeForRuntime: .ci/node.sh pins no Node.js ${major} for ${runtime} (a line NODE_${major}_VERSION=${major}.x.y)`);
   const roots = new Set([REPOSITORY_ROOT]);
   const modules = join(REPOSITORY_ROOT, 'node_modules');
   if (existsSync(modules)) roots.add(dirname(realpathSync(modules)));
   const candidates = [...roots].map((root) => join(root, '.tools', `node-${version}`, 'node_modules', '.bin', 'node'));
   const found = candidates.find((candidate) => existsSync(candidate));
   if (!found) {
-    throw new Error(`Bundles run on Node.js 24 (the functions' runtime), this process runs ${process.version}, and there is no ` +
-      `${candidates.join(' nor ')}. Install it with \`. .ci/node.sh\` (it puts Node.js ${version} first on PATH), then run the tests again.`);
+    throw new Error(`Bundles run on the Node.js of each Lambda runtime they are tested on: ${runtime} needs Node.js ${version}, this process ` +
+      `runs ${process.version}, and there is no ${candidates.join(' nor ')}${process.env.CI ? ' (CI must install it)' : ''}. ` +
+      `Install it with \`. .ci/node.sh\` (it installs Node.js ${version} into .tools/), then run the tests again.`);
   }
   return found;
+}
+
+/** The Node.js binary of the default runtime ({@link DEFAULT_RUNTIME}). */
+export function nodeForFunctions(): string {
+  return nodeForRuntime(DEFAULT_RUNTIME);
 }
 
 /** The handler module's file as the Lambda runtime looks for it, and whether it is loaded with import(). */

@@ -74,6 +74,7 @@ export async function handler(event: FixtureEvent, context: Context): Promise<un
           remainingMs: context.getRemainingTimeInMillis(),
         },
         cwd: process.cwd(),
+        node: process.versions.node,
       };
   }
 }
