@@ -102,6 +102,11 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/client-secrets-manager@3.1162.0',
     '@aws-sdk/client-sns@3.1169.0',
     '@aws-sdk/client-ssm@3.1169.0',
+    // the SDK's HTTP handler and retry strategy, which lambda/common/aws.ts wraps to bound every call by the
+    // invocation's time budget (the versions the clients above resolve, so the bundles keep one copy of each)
+    '@smithy/core@3.41.0',
+    '@smithy/node-http-handler@4.14.2',
+    '@smithy/types@4.20.0',
     '@aws-lambda-powertools/logger@2.36.0',
     '@aws-lambda-powertools/metrics@2.36.0',
     '@types/aws-lambda@8.10.164',

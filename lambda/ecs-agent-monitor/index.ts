@@ -18,7 +18,7 @@ import { clusterReport } from './report';
 import { createFailureStore, parseFailureStoreConfig } from './store';
 import type { DetachedInstance, FailureStore, StoredCluster } from './store/types';
 import {
-  CLIENT_CONFIG, DESCRIBE_BATCH_MAX, LIST_PAGE_MAX, chunk, describeError, describeInBatches, errorName, lazy, paginate,
+  clientConfig, DESCRIBE_BATCH_MAX, LIST_PAGE_MAX, chunk, describeError, describeInBatches, errorName, lazy, paginate,
   settleWithConcurrency,
 } from '../common/aws';
 import { env, readConfig, readConfigParts } from '../common/config';
@@ -29,14 +29,14 @@ import { MetricUnit, logger } from '../common/powertools';
 const SERVICE = 'ecs-agent-monitor';
 // Every run reads ECS. Auto Scaling is needed only when an instance reaches failAfter, and EC2 only to
 // terminate one: their clients load on first use, in chunks of their own.
-const ecs = new ECSClient(CLIENT_CONFIG);
+const ecs = new ECSClient(clientConfig());
 const autoscaling = lazy(async () => {
   const sdk = await import('@aws-sdk/client-auto-scaling');
-  return { sdk, client: new sdk.AutoScalingClient(CLIENT_CONFIG) };
+  return { sdk, client: new sdk.AutoScalingClient(clientConfig()) };
 });
 const ec2 = lazy(async () => {
   const sdk = await import('@aws-sdk/client-ec2');
-  return { sdk, client: new sdk.EC2Client(CLIENT_CONFIG) };
+  return { sdk, client: new sdk.EC2Client(clientConfig()) };
 });
 
 const ACTIONS: readonly ReplacementAction[] = ['SET_UNHEALTHY', 'TERMINATE', 'DETACH_AND_TERMINATE', 'NOTIFY_ONLY'];

@@ -24,7 +24,7 @@ import {
 import { ClusterRun, clusterReport, describeCounts, nextConditions, undelivered, unsupportedForLog } from './report';
 import { StateTable, StoredCluster } from './state';
 import {
-  CLIENT_CONFIG, DESCRIBE_BATCH_MAX, LIST_PAGE_MAX, describeError, describeInBatches, errorName, lazy, paginate,
+  clientConfig, DESCRIBE_BATCH_MAX, LIST_PAGE_MAX, describeError, describeInBatches, errorName, lazy, paginate,
   settleWithConcurrency,
 } from '../common/aws';
 import { env, readConfig, readConfigParts } from '../common/config';
@@ -35,8 +35,8 @@ import { MetricUnit, logger } from '../common/powertools';
 const SERVICE = 'ecs-agent-updater';
 // Every run reads ECS and the state table. Auto Scaling and EC2 are needed only for the AMI drift report: they
 // load with it, on first use, in a chunk of their own.
-const ecs = new ECSClient(CLIENT_CONFIG);
-const dynamodb = new DynamoDBClient(CLIENT_CONFIG);
+const ecs = new ECSClient(clientConfig());
+const dynamodb = new DynamoDBClient(clientConfig());
 const drift = lazy(() => import('./drift'));
 
 /** Clusters read at once; each cluster's calls are themselves paginated and batched. */

@@ -17,11 +17,11 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { IncidentDecision, IncidentState } from './core';
-import { CLIENT_CONFIG, chunk, describeError, lazy } from '../common/aws';
+import { clientConfig, chunk, describeError, lazy } from '../common/aws';
 
 const dynamodb = lazy(async () => {
   const sdk = await import('./clients/dynamodb');
-  return { sdk, client: new sdk.DynamoDBClient(CLIENT_CONFIG) };
+  return { sdk, client: new sdk.DynamoDBClient(clientConfig()) };
 });
 
 export type ClaimResult =

@@ -16,7 +16,7 @@ import {
 import { listClusterNames, readClusters } from './fleet';
 import { HttpRequest, HttpResponse, errorResponse, jsonResponse, prefersHtml, requestFromEvent, text } from './http';
 import type { Page } from './page';
-import { CLIENT_CONFIG, describeError } from '../common/aws';
+import { clientConfig, describeError } from '../common/aws';
 import { env, readConfig } from '../common/config';
 import { Invocation, lambdaHandler } from '../common/handler';
 import { MetricUnit } from '../common/powertools';
@@ -29,7 +29,7 @@ const MAX_BODY_BYTES = 5 * 1024 * 1024;
 /** Time kept back from the function's deadline to write the answer after a read that ran long. */
 const ANSWER_MARGIN_MS = 1500;
 
-const ecs = new ECSClient(CLIENT_CONFIG);
+const ecs = new ECSClient(clientConfig());
 
 function readSettings() {
   const c = readConfig({

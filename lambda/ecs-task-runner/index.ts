@@ -22,7 +22,7 @@ import {
   failureReason, fitReason, isRunnerPhysicalId, judge, lostReason, parseProperties, placementReason, planUpdate, startedByFor,
   taskIdOf, taskTags, timeoutReason, Decision,
 } from './core';
-import { CLIENT_CONFIG, LIST_PAGE_MAX, describeError, lazy, paginate, settleWithConcurrency } from '../common/aws';
+import { clientConfig, LIST_PAGE_MAX, describeError, lazy, paginate, settleWithConcurrency } from '../common/aws';
 import { Invocation, lambdaHandler } from '../common/handler';
 import { MetricUnit, logger } from '../common/powertools';
 
@@ -30,7 +30,7 @@ const SERVICE = 'ecs-task-runner';
 
 // Every run calls ECS. CloudWatch Logs is read only when a run failed (its last log lines), and CloudFormation only
 // on an update that would run (is it a rollback?): both load on first use, in chunks of their own.
-const ecs = new ECSClient(CLIENT_CONFIG);
+const ecs = new ECSClient(clientConfig());
 const logsClients = new Map<string, () => Promise<{ sdk: typeof import('@aws-sdk/client-cloudwatch-logs'); client: import('@aws-sdk/client-cloudwatch-logs').CloudWatchLogsClient }>>();
 function logsIn(region: string | undefined) {
   const key = region ?? '';
@@ -38,7 +38,7 @@ function logsIn(region: string | undefined) {
   if (!client) {
     client = lazy(async () => {
       const sdk = await import('@aws-sdk/client-cloudwatch-logs');
-      return { sdk, client: new sdk.CloudWatchLogsClient({ ...CLIENT_CONFIG, ...(region ? { region } : {}) }) };
+      return { sdk, client: new sdk.CloudWatchLogsClient({ ...clientConfig(), ...(region ? { region } : {}) }) };
     });
     logsClients.set(key, client);
   }
