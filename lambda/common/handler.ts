@@ -41,18 +41,18 @@ export interface Invocation<C> {
   /** The Lambda context (a stand-in with a request id when the handler is called without one). */
   readonly context: Context;
   /**
+   * The work's time budget: Lambda's remaining time less the handler's `reserveMs` (no deadline outside Lambda).
+   * It is the current budget while `run` runs, so every AWS call is bounded by it; run the bookkeeping under
+   * `budget.bookkeeping.within(...)`, which has the reserve too.
+   */
+  readonly budget: InvocationBudget;
+  /**
    * A metrics buffer with these dimensions besides `service` (one buffer per dimension set, e.g. per cluster),
    * flushed when the invocation ends. Without dimensions: the invocation's own buffer.
    */
   metrics(dimensions?: Record<string, string>): Metrics;
   /** Milliseconds left before Lambda stops the invocation (undefined outside Lambda). */
   remainingTimeMs(): number | undefined;
-  /**
-   * The work's time budget: Lambda's remaining time less the handler's `reserveMs` (no deadline outside Lambda).
-   * It is the current budget while `run` runs, so every AWS call is bounded by it; run the bookkeeping under
-   * `budget.bookkeeping.within(...)`, which has the reserve too.
-   */
-  readonly budget: InvocationBudget;
 }
 
 export interface HandlerOptions<E, R, C> {

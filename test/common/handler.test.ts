@@ -3,8 +3,8 @@
  * log line, metrics flushed even when the invocation fails, and an Errors metric with a structured error log.
  */
 import type { Context } from 'aws-lambda';
-import { ConfigError, env, readConfig } from '../../lambda/common/config';
 import { BudgetExhausted, FINAL_MARGIN_MS, currentBudget } from '../../lambda/common/budget';
+import { ConfigError, env, readConfig } from '../../lambda/common/config';
 import { DEFAULT_RESERVE_MS, ERRORS_METRIC, OUT_OF_TIME_METRIC, lambdaHandler } from '../../lambda/common/handler';
 import { MetricUnit, logger } from '../../lambda/common/powertools';
 
