@@ -31,8 +31,8 @@ export type ClaimResult =
   | { readonly state: 'duplicate' }
   /** Another invocation holds it now. */
   | { readonly state: 'busy' }
-  /** The table could not be read or written: send anyway (a duplicate message is better than none). */
-  | { readonly state: 'unrecorded'; readonly error: string };
+  /** The table could not be read or written (or not in time): send anyway (a duplicate message is better than none). */
+  | { readonly state: 'unrecorded'; readonly error: string; readonly cause?: unknown };
 
 /** Attribute names, always through placeholders (several are DynamoDB reserved words). */
 const N = {
@@ -76,7 +76,7 @@ export class DedupeStore {
     try {
       return await this.tryClaim(key, leaseSeconds, nowSeconds, 2);
     } catch (error) {
-      return { state: 'unrecorded', error: describeError(error) };
+      return { state: 'unrecorded', error: describeError(error), cause: error };
     }
   }
 
