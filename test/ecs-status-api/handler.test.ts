@@ -383,6 +383,7 @@ describe('failures', () => {
         { cluster: 'cluster-00', error: 'ServerException (HTTP 500): Service Unavailable. Please try again later.' },
         { cluster: 'cluster-01', error: 'ServerException (HTTP 500): Service Unavailable. Please try again later.' },
       ],
+      requestId: expect.any(String),
     });
   });
 
