@@ -35,7 +35,8 @@ const RESERVE_MS = 2_000;
 /** Seconds a caller is asked to wait after a 503 (ECS throttled the read). */
 const RETRY_AFTER_SECONDS = 5;
 
-const ecs = new ECSClient(clientConfig());
+// A person waits for the answer: three tries, so a throttled read answers 503 (Retry-After) in seconds.
+const ecs = new ECSClient(clientConfig({ maxAttempts: 3 }));
 
 function readSettings() {
   const c = readConfig({

@@ -432,7 +432,9 @@ async function logExcerpts(
   }));
   const excerpts = new Map<string, LogExcerpt[]>();
   const budget = invocation.budget.child({ maxMs: LOG_LINES_BUDGET_MS });
-  await budget.within(() => settleWithConcurrency(reads, 4, async ({ taskArn, container, awslogs }) => {
+  /** The reads that ended in time, with lines or with an error other than the time. */
+  const ended = new Set<number>();
+  const reading = budget.within(() => settleWithConcurrency(reads, 4, async ({ taskArn, container, awslogs }, index) => {
     try {
       const { sdk, client } = await logsIn(awslogs.region);
       const out = await client.send(new sdk.GetLogEventsCommand({
@@ -443,13 +445,25 @@ async function logExcerpts(
       }));
       const lines = (out.events ?? []).map((e) => e.message ?? '').filter((m) => m.trim() !== '');
       if (lines.length > 0) excerpts.set(taskArn, [...excerpts.get(taskArn) ?? [], { container, lines }]);
+      ended.add(index);
     } catch (error) {
-      logger.warn(isOutOfTime(error)
-        ? 'the container\'s last log lines did not come in time; the reason goes without them'
-        : 'could not read the container\'s last log lines', { task: taskArn, container, error: describeError(error) });
+      if (isOutOfTime(error)) return; // said once, below
+      ended.add(index);
+      logger.warn('could not read the container\'s last log lines', { task: taskArn, container, error: describeError(error) });
     }
   }));
-  return excerpts;
+  try {
+    // Whatever the clients do, the answer does not wait past the logs' budget.
+    await budget.race(reading, 'reading the last log lines');
+  } catch (error) {
+    if (!isOutOfTime(error)) throw error;
+  }
+  const late = reads.length - ended.size;
+  if (late > 0) {
+    logger.warn('the containers\' last log lines did not come in time; the reason goes without them', { late, of: reads.length, waitedMs: LOG_LINES_BUDGET_MS });
+  }
+  // What came in time: a read that ends later does not change the reason.
+  return new Map(excerpts);
 }
 
 /** Errors worth another poll: throttling, 5xx, timeouts and network failures (after the SDK's own retries), out of time. */
