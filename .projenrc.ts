@@ -195,6 +195,12 @@ project.addTask('bench:status', {
 });
 // The calls of one EcsAgentUpdater run over 1,000 instances in 10 clusters, against the minimum.
 bench.exec('ts-node --transpile-only --project tsconfig.dev.json bench/agent-updater-run.ts');
+// The README's "Reliability" table: each handler bundle under faults, against its function timeout.
+const benchFaults = project.addTask('bench:faults', {
+  description: 'Each handler bundle against a dependency that never answers, throttles or answers 500: wall time against the function timeout, what was done and reported',
+});
+benchFaults.spawn(bundle);
+benchFaults.exec('ts-node --transpile-only --project tsconfig.dev.json bench/faults.ts', { receiveArgs: true });
 project.addTask('bench:monitor', {
   description: 'Time EcsAgentMonitor runs over 1,000 container instances with 40 ms API latency',
   exec: 'ts-node --transpile-only --project tsconfig.dev.json bench/agent-monitor-run.ts',
