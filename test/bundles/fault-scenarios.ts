@@ -332,7 +332,7 @@ const monitor: FaultScenario = {
       + answered(run, 'ec2', 'TerminateInstances');
     const clusters: Array<{ cluster: string; errors: string[] }> = run.run.result?.clusters ?? [];
     return {
-      done: `green: count written (${counted} UpdateItem), ${acted} instance acted on; blue: not read, nothing written`,
+      done: `green: count written (${counted} UpdateItem), ${acted === 0 ? 'no' : acted} instance acted on; blue: not read, nothing written`,
       reported: `${answered(run, 'sns', 'Publish')} messages; errors: ${clusters.map((c) => `${c.cluster} ${c.errors.length}`).join(', ')}${outOfTime(run)}`,
     };
   },
