@@ -144,6 +144,11 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/client-secrets-manager@3.1162.0',
     '@aws-sdk/client-sns@3.1169.0',
     '@aws-sdk/client-ssm@3.1169.0',
+    // the SDK's HTTP handler and retry strategy, which lambda/common/aws.ts wraps to bound every call by the
+    // invocation's time budget (the versions the clients above resolve, so the bundles keep one copy of each)
+    '@smithy/core@3.41.0',
+    '@smithy/node-http-handler@4.14.2',
+    '@smithy/types@4.20.0',
     '@aws-lambda-powertools/logger@2.36.0',
     '@aws-lambda-powertools/metrics@2.36.0',
     '@types/aws-lambda@8.10.164',
@@ -250,6 +255,12 @@ project.addTask('bench:status', {
 });
 // The calls of one EcsAgentUpdater run over 1,000 instances in 10 clusters, against the minimum.
 bench.exec('ts-node --transpile-only --project tsconfig.dev.json bench/agent-updater-run.ts');
+// The README's "Reliability" table: each handler bundle under faults, against its function timeout.
+const benchFaults = project.addTask('bench:faults', {
+  description: 'Each handler bundle against a dependency that never answers, throttles or answers 500: wall time against the function timeout, what was done and reported',
+});
+benchFaults.spawn(bundle);
+benchFaults.exec('ts-node --transpile-only --project tsconfig.dev.json bench/faults.ts', { receiveArgs: true });
 project.addTask('bench:monitor', {
   description: 'Time EcsAgentMonitor runs over 1,000 container instances with 40 ms API latency',
   exec: 'ts-node --transpile-only --project tsconfig.dev.json bench/agent-monitor-run.ts',

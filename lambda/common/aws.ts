@@ -1,16 +1,170 @@
 /**
- * What every handler's AWS calls share: client settings, pagination to the end, describe calls
- * batched at their documented maximum, and bounded concurrency.
+ * What every handler's AWS calls share: client settings (timeouts, and retries bounded by the invocation's time
+ * budget), pagination to the end, describe calls batched at their documented maximum, and bounded concurrency.
  *
- * Each handler creates its own clients at module scope with `CLIENT_CONFIG`, so a bundle contains
- * only the clients its handler uses.
+ * Each handler creates its own clients at module scope (or on first use) with `clientConfig()`, so a bundle contains
+ * only the clients its handler uses, and each client has a retry strategy (and adaptive rate limiter) of its own.
  */
+import { AdaptiveRetryStrategy } from '@smithy/core/retry';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type {
+  HttpHandlerOptions, RetryErrorInfo, RetryStrategyV2, RetryToken, StandardRetryBackoffStrategy, StandardRetryToken,
+} from '@smithy/types';
+import { BudgetExhausted, MIN_CALL_MS, currentBudget, isOutOfTime, markOutOfTime } from './budget';
+
+/** What `clientConfig` sets unless told otherwise. */
+export const CLIENT_DEFAULTS = {
+  /** Longest wait for a TCP (and TLS) connection. */
+  connectionTimeoutMs: 3_000,
+  /**
+   * Longest wait for one request's answer to start (and, as the socket's idle timeout, between two of its
+   * packets); less when the invocation's budget has less left.
+   */
+  requestTimeoutMs: 5_000,
+  /**
+   * Tries of one call in total, the first included: a burst of `ThrottlingException` slows a run down instead of
+   * failing it. Retries stop earlier when the next one could not finish within the budget.
+   */
+  maxAttempts: 6,
+} as const;
+
+/** Longest backoff between two tries of a call (the SDK's own limit). */
+const MAX_RETRY_DELAY_MS = 20_000;
+
+export interface ClientSettings {
+  /** @default CLIENT_DEFAULTS.connectionTimeoutMs */
+  readonly connectionTimeoutMs?: number;
+  /** @default CLIENT_DEFAULTS.requestTimeoutMs */
+  readonly requestTimeoutMs?: number;
+  /** @default CLIENT_DEFAULTS.maxAttempts */
+  readonly maxAttempts?: number;
+}
 
 /**
- * SDK v3 client settings: adaptive retries (client-side rate limiting on throttling) with a few
- * more attempts than the default 3, so a burst of `ThrottlingException` slows a run down instead of failing it.
+ * SDK v3 client settings, fresh for each client (`new ECSClient(clientConfig())`, `{ ...clientConfig(), region }`):
+ *
+ * - a connection timeout, and a request timeout that is also the socket's idle timeout, each request's capped by
+ *   the time the current budget has left (budget.ts), and the request aborted at the budget's deadline;
+ * - adaptive retries (client-side rate limiting on throttling) that stop when the next try could not finish before
+ *   the budget's deadline: the caller gets the last error, which `isOutOfTime` recognizes;
+ * - no call started once the budget is spent: it fails with `BudgetExhausted`.
+ *
+ * Outside an invocation (no current budget) only the timeouts and the attempts bound a call.
  */
-export const CLIENT_CONFIG = { retryMode: 'adaptive', maxAttempts: 6 } as const;
+export function clientConfig(settings: ClientSettings = {}): {
+  maxAttempts: number;
+  retryStrategy: BudgetRetryStrategy;
+  requestHandler: BudgetHttpHandler;
+} {
+  const maxAttempts = settings.maxAttempts ?? CLIENT_DEFAULTS.maxAttempts;
+  return {
+    maxAttempts,
+    retryStrategy: new BudgetRetryStrategy(maxAttempts),
+    requestHandler: new BudgetHttpHandler({
+      connectionTimeoutMs: settings.connectionTimeoutMs ?? CLIENT_DEFAULTS.connectionTimeoutMs,
+      requestTimeoutMs: settings.requestTimeoutMs ?? CLIENT_DEFAULTS.requestTimeoutMs,
+    }),
+  };
+}
+
+/**
+ * The SDK's adaptive retry strategy, bounded by the current budget: no call is started with less than
+ * `MIN_CALL_MS` left (`BudgetExhausted`), no backoff is waited that would leave less, and no wait (a backoff, the
+ * rate limiter's) goes past that point. A call whose retries it stopped fails with its last error, marked so that
+ * `isOutOfTime` recognizes it.
+ */
+export class BudgetRetryStrategy implements RetryStrategyV2 {
+  public readonly mode = 'adaptive';
+  private readonly inner: AdaptiveRetryStrategy;
+
+  constructor(maxAttempts: number) {
+    this.inner = new AdaptiveRetryStrategy(maxAttempts, { maxAttempts, backoff: new BudgetBackoff() });
+  }
+
+  public async acquireInitialRetryToken(retryTokenScope: string): Promise<RetryToken> {
+    const budget = currentBudget();
+    if (!budget) return this.inner.acquireInitialRetryToken(retryTokenScope);
+    try {
+      if (budget.remainingMs() < MIN_CALL_MS) throw new BudgetExhausted('an AWS call was not started');
+      // The adaptive rate limiter may wait for a send token: not past the deadline.
+      return await budget.race(this.inner.acquireInitialRetryToken(retryTokenScope), 'an AWS call was not started', MIN_CALL_MS);
+    } catch (error) {
+      if (error instanceof BudgetExhausted) budget.noteRefused();
+      throw error;
+    }
+  }
+
+  public async refreshRetryTokenForRetry(token: RetryToken, errorInfo: RetryErrorInfo): Promise<RetryToken> {
+    const budget = currentBudget();
+    if (!budget) return this.inner.refreshRetryTokenForRetry(token as StandardRetryToken, errorInfo);
+    try {
+      return await budget.race(this.inner.refreshRetryTokenForRetry(token as StandardRetryToken, errorInfo), 'a retry was not made', MIN_CALL_MS);
+    } catch (error) {
+      if (isOutOfTime(error)) {
+        budget.noteRetryStopped();
+        markOutOfTime(errorInfo.error);
+      }
+      throw error;
+    }
+  }
+
+  public recordSuccess(token: RetryToken): void {
+    this.inner.recordSuccess(token as StandardRetryToken);
+  }
+}
+
+/**
+ * The SDK's backoff (full jitter: a random delay up to the base doubled each retry, at most 20 s), refusing a
+ * delay that would leave the retry less than `MIN_CALL_MS` before the current budget's deadline.
+ */
+class BudgetBackoff implements StandardRetryBackoffStrategy {
+  private base = 50;
+
+  public setDelayBase(delay: number): void {
+    this.base = delay;
+  }
+
+  public computeNextBackoffDelay(retry: number): number {
+    const delay = Math.floor(Math.random() * Math.min(this.base * 2 ** retry, MAX_RETRY_DELAY_MS));
+    const budget = currentBudget();
+    if (budget && delay + MIN_CALL_MS > budget.remainingMs()) throw new BudgetExhausted('a retry was not made');
+    return delay;
+  }
+}
+
+/**
+ * The SDK's Node.js HTTP handler with a connection timeout, a request timeout that throws (the SDK's default only
+ * warns), and each request's timeout capped by the current budget's time left, aborted at its deadline.
+ */
+export class BudgetHttpHandler extends NodeHttpHandler {
+  private readonly requestTimeoutMs: number;
+
+  constructor(settings: { connectionTimeoutMs: number; requestTimeoutMs: number }) {
+    super({
+      connectionTimeout: settings.connectionTimeoutMs,
+      requestTimeout: settings.requestTimeoutMs,
+      socketTimeout: settings.requestTimeoutMs,
+      throwOnRequestTimeout: true,
+    });
+    this.requestTimeoutMs = settings.requestTimeoutMs;
+  }
+
+  public async handle(request: Parameters<NodeHttpHandler['handle']>[0], options: HttpHandlerOptions = {}): ReturnType<NodeHttpHandler['handle']> {
+    const budget = currentBudget();
+    if (!budget || !Number.isFinite(budget.deadline)) return super.handle(request, options);
+    const left = budget.remainingMs();
+    if (left < MIN_CALL_MS) {
+      budget.noteRefused();
+      throw new BudgetExhausted('an AWS request was not sent');
+    }
+    const given = options.abortSignal as AbortSignal | undefined;
+    return super.handle(request, {
+      ...options,
+      requestTimeout: Math.min(options.requestTimeout ?? this.requestTimeoutMs, left),
+      abortSignal: given ? AbortSignal.any([given, budget.signal]) : budget.signal,
+    });
+  }
+}
 
 /** Documented maximum number of items one describe call accepts. */
 export const DESCRIBE_BATCH_MAX = {
@@ -140,11 +294,16 @@ export function errorName(error: unknown): string {
   return error instanceof Error ? error.name : 'Error';
 }
 
-/** A one-line description of an error for logs and notifications; never includes request data. */
+/**
+ * A one-line description of an error for logs and notifications; never includes request data. An error whose retries
+ * the time budget stopped says so; a `BudgetExhausted` is its own message ("not done: out of time (...)").
+ */
 export function describeError(error: unknown): string {
+  if (error instanceof BudgetExhausted) return error.message;
   if (error instanceof Error) {
     const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-    return `${error.name}${status ? ` (HTTP ${status})` : ''}: ${error.message}`;
+    const cut = isOutOfTime(error) ? '; not retried: out of time' : '';
+    return `${error.name}${status ? ` (HTTP ${status})` : ''}: ${error.message}${cut}`;
   }
   return String(error);
 }
@@ -154,7 +313,7 @@ export function describeError(error: unknown): string {
  * `import()` (a chunk of its own in the ESM bundle) only when a run needs it. A failed load is tried again
  * on the next use.
  *
- * @example const ec2 = lazy(async () => { const sdk = await import('@aws-sdk/client-ec2'); return { sdk, client: new sdk.EC2Client(CLIENT_CONFIG) }; });
+ * @example const ec2 = lazy(async () => { const sdk = await import('@aws-sdk/client-ec2'); return { sdk, client: new sdk.EC2Client(clientConfig()) }; });
  */
 export function lazy<T>(make: () => Promise<T>): () => Promise<T> {
   let made: Promise<T> | undefined;

@@ -4,8 +4,12 @@
  * ```ts
  * export const handler = lambdaHandler({
  *   service: 'ecs-agent-monitor',
+ *   reserveMs: 15_000,
  *   config: () => readConfig({ CLUSTERS: env.list({ minItems: 1 }) }),
- *   run: async (event: ScheduledEvent, { config, logger, metrics }) => { ... },
+ *   run: async (event: ScheduledEvent, { config, logger, metrics, budget }) => {
+ *     for (const cluster of config.CLUSTERS) if (!budget.expired()) await check(cluster);
+ *     await budget.bookkeeping.within(() => store.save(...));
+ *   },
  * });
  * ```
  *
@@ -16,11 +20,15 @@
  * - Metrics buffers taken from `metrics()` are flushed when the invocation ends, even when it fails.
  * - A failed invocation logs one structured error and publishes `Errors` = 1 (dimension `service` only),
  *   then fails, so Lambda counts it too.
+ * - `run` runs under the invocation's time budget (budget.ts): the remaining time less the handler's `reserveMs`.
+ *   Every AWS call it makes is bounded by it; `budget.bookkeeping` has the reserve. When the budget cut calls short,
+ *   the invocation logs how many and publishes `OutOfTime` (their count).
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { describeError } from './aws';
+import { InvocationBudget, isOutOfTime } from './budget';
 import { ConfigError, once } from './config';
 import { MetricUnit, createMetrics, logger } from './powertools';
 
@@ -32,6 +40,12 @@ export interface Invocation<C> {
   readonly logger: Logger;
   /** The Lambda context (a stand-in with a request id when the handler is called without one). */
   readonly context: Context;
+  /**
+   * The work's time budget: Lambda's remaining time less the handler's `reserveMs` (no deadline outside Lambda).
+   * It is the current budget while `run` runs, so every AWS call is bounded by it; run the bookkeeping under
+   * `budget.bookkeeping.within(...)`, which has the reserve too.
+   */
+  readonly budget: InvocationBudget;
   /**
    * A metrics buffer with these dimensions besides `service` (one buffer per dimension set, e.g. per cluster),
    * flushed when the invocation ends. Without dimensions: the invocation's own buffer.
@@ -46,8 +60,20 @@ export interface HandlerOptions<E, R, C> {
   readonly service: string;
   /** Reads and checks the configuration; throw a `ConfigError` listing every problem. Called once per container. */
   readonly config: () => C;
+  /**
+   * Time kept from the work for the handler's own bookkeeping after it: state writes, metrics, the partial batch
+   * response, the CloudFormation answer. The work's budget ends this long (plus a 1 s margin) before Lambda's deadline.
+   * @default DEFAULT_RESERVE_MS
+   */
+  readonly reserveMs?: number;
   readonly run: (event: E, invocation: Invocation<C>) => Promise<R>;
 }
+
+/** The reserve of a handler that does not declare one. */
+export const DEFAULT_RESERVE_MS = 3_000;
+
+/** The metric of the AWS calls the time budget refused or whose retries it stopped, in one invocation. */
+export const OUT_OF_TIME_METRIC = 'OutOfTime';
 
 /** The metric a failed invocation publishes; the constructs' `metricErrors()` include it. */
 export const ERRORS_METRIC = 'Errors';
@@ -68,22 +94,39 @@ export function lambdaHandler<E, R, C>(options: HandlerOptions<E, R, C>): (event
       }
       return buffer;
     };
+    const budget = InvocationBudget.start({
+      remainingMs: context ? context.getRemainingTimeInMillis() : Number.POSITIVE_INFINITY,
+      reserveMs: options.reserveMs ?? DEFAULT_RESERVE_MS,
+    });
     try {
-      return await options.run(event, {
-        config: config(),
+      const configuration = config();
+      return await budget.within(() => options.run(event, {
+        config: configuration,
         logger,
         context: ctx,
         metrics,
         remainingTimeMs: () => (context ? context.getRemainingTimeInMillis() : undefined),
-      });
+        budget,
+      }));
     } catch (error) {
-      logger.error(error instanceof ConfigError ? 'invalid function configuration; nothing was done' : 'invocation failed', {
+      const message = error instanceof ConfigError
+        ? 'invalid function configuration; nothing was done'
+        : isOutOfTime(error) ? 'invocation stopped: out of time' : 'invocation failed';
+      logger.error(message, {
         error: describeError(error),
         ...(error instanceof ConfigError ? { problems: error.problems } : {}),
       });
       metrics().addMetric(ERRORS_METRIC, MetricUnit.Count, 1);
       throw error;
     } finally {
+      const { callsRefused, retriesStopped } = budget.tally;
+      if (callsRefused + retriesStopped > 0) {
+        logger.warn('the time budget cut AWS calls short; what they were for is reported as not done', {
+          callsRefused, retriesStopped, reserveMs: options.reserveMs ?? DEFAULT_RESERVE_MS,
+        });
+        metrics().addMetric(OUT_OF_TIME_METRIC, MetricUnit.Count, callsRefused + retriesStopped);
+      }
+      budget.dispose();
       for (const buffer of buffers.values()) {
         if (buffer.hasStoredMetrics()) buffer.publishStoredMetrics();
       }

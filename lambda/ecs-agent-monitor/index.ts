@@ -5,6 +5,10 @@
  *
  * A run goes in phases: read every cluster and its stored state; decide the outage guard, per cluster and over the
  * whole fleet; update the counts and plan each cluster's replacements; apply the cap across clusters; act; report.
+ *
+ * In time: the reads end ACT_RESERVE_MS (or a third of the work's time) before the time budget does, so a cluster that does not answer leaves the
+ * others time to count and act; no replacement starts once the budget is spent (its count is kept, the next run
+ * acts); the metrics and messages have the handler's reserve (RESERVE_MS).
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { DescribeContainerInstancesCommand, ECSClient, ListContainerInstancesCommand } from '@aws-sdk/client-ecs';
@@ -18,9 +22,10 @@ import { clusterReport } from './report';
 import { createFailureStore, parseFailureStoreConfig } from './store';
 import type { DetachedInstance, FailureStore, StoredCluster } from './store/types';
 import {
-  CLIENT_CONFIG, DESCRIBE_BATCH_MAX, LIST_PAGE_MAX, chunk, describeError, describeInBatches, errorName, lazy, paginate,
+  clientConfig, DESCRIBE_BATCH_MAX, LIST_PAGE_MAX, chunk, describeError, describeInBatches, errorName, lazy, paginate,
   settleWithConcurrency,
 } from '../common/aws';
+import { BudgetExhausted } from '../common/budget';
 import { env, readConfig, readConfigParts } from '../common/config';
 import { Invocation, lambdaHandler } from '../common/handler';
 import { notifierFromEnv } from '../common/notifier';
@@ -29,14 +34,14 @@ import { MetricUnit, logger } from '../common/powertools';
 const SERVICE = 'ecs-agent-monitor';
 // Every run reads ECS. Auto Scaling is needed only when an instance reaches failAfter, and EC2 only to
 // terminate one: their clients load on first use, in chunks of their own.
-const ecs = new ECSClient(CLIENT_CONFIG);
+const ecs = new ECSClient(clientConfig());
 const autoscaling = lazy(async () => {
   const sdk = await import('@aws-sdk/client-auto-scaling');
-  return { sdk, client: new sdk.AutoScalingClient(CLIENT_CONFIG) };
+  return { sdk, client: new sdk.AutoScalingClient(clientConfig()) };
 });
 const ec2 = lazy(async () => {
   const sdk = await import('@aws-sdk/client-ec2');
-  return { sdk, client: new sdk.EC2Client(CLIENT_CONFIG) };
+  return { sdk, client: new sdk.EC2Client(clientConfig()) };
 });
 
 const ACTIONS: readonly ReplacementAction[] = ['SET_UNHEALTHY', 'TERMINATE', 'DETACH_AND_TERMINATE', 'NOTIFY_ONLY'];
@@ -90,6 +95,10 @@ export interface RunResult {
 
 /** Clusters worked on at once; each cluster's calls are themselves batched and paginated. */
 const CLUSTER_CONCURRENCY = 3;
+/** Time kept from the work for the metrics and one message per cluster. */
+const RESERVE_MS = 15_000;
+/** Of the work's time, what the reads leave for updating the counts and acting on them (at most a third of it). */
+const ACT_RESERVE_MS = 30_000;
 
 /** One cluster through the phases of a run. */
 interface ClusterRun {
@@ -110,8 +119,10 @@ interface ClusterRun {
 
 export const handler = lambdaHandler({
   service: SERVICE,
+  reserveMs: RESERVE_MS,
   config: readSettings,
   run: async (_event: Partial<ScheduledEvent> | undefined, invocation: Invocation<Settings>): Promise<RunResult> => {
+    const budget = invocation.budget;
     const settings = invocation.config;
     const { clusters, monitor, notifier } = settings;
     const now = new Date();
@@ -136,8 +147,9 @@ export const handler = lambdaHandler({
         }
       });
 
-    // 1. Read each cluster and what the store holds for it. A cluster that cannot be read does nothing more.
-    await each((run) => readCluster(run, settings, now));
+    // 1. Read each cluster and what the store holds for it. A cluster that cannot be read (in time) does nothing more.
+    const readBudget = budget.child({ reserveMs: Math.min(ACT_RESERVE_MS, budget.remainingMs() / 3) });
+    await readBudget.within(() => each((run) => readCluster(run, settings, now)));
     // 2. The outage guard over the whole fleet: every cluster read counts, each under the threshold or not.
     const read = runs.filter((run) => run.assessment);
     applyFleetOutage(read.map((r) => r.assessment!), read.map((r) => r.stored!.counts), monitor)
@@ -149,7 +161,7 @@ export const handler = lambdaHandler({
     const planned = runs.filter((run) => run.plan && !run.stopped);
     capAcrossClusters(planned.map((r) => r.plan!), monitor.maxReplacementsPerRunTotal)
       .forEach((plan, i) => { planned[i].plan = plan; });
-    await each((run) => act(run, now), (run) => run.plan !== undefined && !run.stopped);
+    await each((run) => act(run, now, budget), (run) => run.plan !== undefined && !run.stopped);
 
     // 5. Metrics and one message per cluster.
     const results = runs.map((run): ClusterResult => ({
@@ -161,11 +173,11 @@ export const handler = lambdaHandler({
       alreadyCounted: [...run.alreadyCounted],
       errors: run.errors,
     }));
-    await settleWithConcurrency(results, CLUSTER_CONCURRENCY, async (result) => {
-      recordMetrics(result, invocation);
+    for (const result of results) recordMetrics(result, invocation);
+    await invocation.budget.bookkeeping.within(() => settleWithConcurrency(results, CLUSTER_CONCURRENCY, async (result) => {
       const message = clusterReport(result, monitor);
-      if (message) await notifier.send(message, { remainingTimeMs: invocation.remainingTimeMs() });
-    });
+      if (message) await notifier.send(message);
+    }));
     return { clusters: results };
   },
 });
@@ -259,12 +271,19 @@ async function countAndPlan(run: ClusterRun, monitor: MonitorSettings): Promise<
 }
 
 /** Phase 4: carry out the plan one step at a time; a failed step keeps its count and is retried next run. */
-async function act(run: ClusterRun, now: Date): Promise<void> {
+async function act(run: ClusterRun, now: Date, budget: Invocation<Settings>['budget']): Promise<void> {
   for (const step of run.plan!.steps) {
     if (step.kind === 'skip') {
       run.log.warn('not replacing a failing instance', {
         containerInstance: step.instance.arn, ec2InstanceId: step.instance.ec2InstanceId, failures: step.failures, why: step.why,
       });
+      continue;
+    }
+    if (budget.expired() && step.action !== 'NOTIFY_ONLY') {
+      // Its count is kept: the next run acts on it.
+      const why = new BudgetExhausted(`${step.action} ${step.instance.ec2InstanceId}; its count is kept and the next run acts`).message;
+      run.errors.push(why);
+      run.log.warn('replacement not started: out of time', { containerInstance: step.instance.arn, ec2InstanceId: step.instance.ec2InstanceId, action: step.action });
       continue;
     }
     try {

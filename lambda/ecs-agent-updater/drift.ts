@@ -16,7 +16,7 @@ import {
 } from '@aws-sdk/client-auto-scaling';
 import { DescribeLaunchTemplateVersionsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import type { InstanceState } from './core';
-import { CLIENT_CONFIG, chunk, paginate, settleWithConcurrency } from '../common/aws';
+import { clientConfig, chunk, paginate, settleWithConcurrency } from '../common/aws';
 
 /** What a group launches now: the AMIs it may launch, or why that cannot be told. */
 export type GroupImage = { readonly amis: readonly string[] } | { readonly unknown: string };
@@ -73,8 +73,8 @@ function templateSpecs(group: AutoScalingGroup): LaunchTemplateSpecification[] {
   return [policy.LaunchTemplateSpecification, ...overrides];
 }
 
-const autoscaling = new AutoScalingClient(CLIENT_CONFIG);
-const ec2 = new EC2Client(CLIENT_CONFIG);
+const autoscaling = new AutoScalingClient(clientConfig());
+const ec2 = new EC2Client(clientConfig());
 
 /**
  * Which group each of these EC2 instances is in, and what each of those groups launches now. Groups whose

@@ -7,6 +7,10 @@
  * remembered, (2) find the clusters and their tags, (3) read every cluster's instances, (4) update, cluster by
  * cluster, sharing what ECS answered about each agent version, (5) with REPORT_AMI_DRIFT, compare AMIs with the
  * groups' launch templates, (6) log, publish metrics, notify, and remember (with this event as the last one run).
+ *
+ * Steps 1 to 5 run under the invocation's time budget: once it is spent no cluster starts its updates (each says
+ * "not done: out of time", and the next run takes them up), and no call is retried past it. Step 6 has the
+ * handler's reserve (RESERVE_MS): the messages first, then the state, which always keeps SAVE_RESERVE_MS.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
@@ -24,9 +28,10 @@ import {
 import { ClusterRun, clusterReport, describeCounts, nextConditions, undelivered, unsupportedForLog } from './report';
 import { StateTable, StoredCluster } from './state';
 import {
-  CLIENT_CONFIG, DESCRIBE_BATCH_MAX, LIST_PAGE_MAX, describeError, describeInBatches, errorName, lazy, paginate,
+  clientConfig, DESCRIBE_BATCH_MAX, LIST_PAGE_MAX, describeError, describeInBatches, errorName, lazy, paginate,
   settleWithConcurrency,
 } from '../common/aws';
+import { BudgetExhausted, MIN_CALL_MS, currentBudget, isOutOfTime } from '../common/budget';
 import { env, readConfig, readConfigParts } from '../common/config';
 import { Invocation, lambdaHandler } from '../common/handler';
 import { notifierFromEnv } from '../common/notifier';
@@ -35,8 +40,8 @@ import { MetricUnit, logger } from '../common/powertools';
 const SERVICE = 'ecs-agent-updater';
 // Every run reads ECS and the state table. Auto Scaling and EC2 are needed only for the AMI drift report: they
 // load with it, on first use, in a chunk of their own.
-const ecs = new ECSClient(CLIENT_CONFIG);
-const dynamodb = new DynamoDBClient(CLIENT_CONFIG);
+const ecs = new ECSClient(clientConfig());
+const dynamodb = new DynamoDBClient(clientConfig());
 const drift = lazy(() => import('./drift'));
 
 /** Clusters read at once; each cluster's calls are themselves paginated and batched. */
@@ -45,6 +50,12 @@ const CLUSTER_CONCURRENCY = 3;
 const THROTTLE_ATTEMPTS = 4;
 const THROTTLE_BASE_DELAY_MS = 250;
 const THROTTLING = ['ThrottlingException', 'Throttling', 'TooManyRequestsException', 'RequestLimitExceeded'];
+/** Time kept from the work for the reports (metrics and messages) and the state. */
+const RESERVE_MS = 20_000;
+/** Of the reserve, what the messages leave for saving the state. */
+const SAVE_RESERVE_MS = 8_000;
+/** What a cluster whose updates did not start for lack of time says. */
+const OUT_OF_TIME = new BudgetExhausted('no update was asked for in this cluster; the next run does it').message;
 
 function readSettings() {
   const { notifier, c } = readConfigParts({
@@ -115,6 +126,7 @@ interface ScheduleEvent {
 
 export const handler = lambdaHandler({
   service: SERVICE,
+  reserveMs: RESERVE_MS,
   config: readSettings,
   run: async (event: ScheduleEvent | undefined, invocation: Invocation<Config>): Promise<RunResult> => {
     const config = invocation.config;
@@ -159,6 +171,13 @@ export const handler = lambdaHandler({
     const rolled: Array<ClusterRun & { instances: InstanceState[] }> = [];
     for (const [cluster, instances] of instancesOf) {
       const assessment = assessCluster(instances, stored.get(cluster)?.conditions ?? {}, settings, nowSeconds);
+      if (invocation.budget.expired() && !settings.dryRun) {
+        // The time is spent: nothing is asked in this cluster, and it says so (its counts still go out).
+        logger.warn('not done: out of time; no update is asked for in this cluster this run', { cluster });
+        const roll = { requested: [], wouldUpdate: [], alreadyUpdating: [], missingVersion: [], calls: [], held: OUT_OF_TIME };
+        rolled.push({ cluster, assessment, roll, errors: [OUT_OF_TIME], instances });
+        continue;
+      }
       const roll = await rollCluster(assessment, verdicts, settings, newestSeen, (instance) => updateAgent(cluster, instance));
       rolled.push({ cluster, assessment, roll, errors: roll.error ? [roll.error.error] : [], instances });
     }
@@ -168,16 +187,17 @@ export const handler = lambdaHandler({
     // 5. AMI drift, after the updates: a failure here holds no update back.
     if (config.reportAmiDrift) await addDrift(runs, rolled);
 
-    // 6. Report, remember.
+    // 6. Report, remember: with the reserve, the messages leaving SAVE_RESERVE_MS for the state.
     const ordered = clusters.map((c) => runs.find((r) => r.cluster === c.name)!);
-    const outcomes = await settleWithConcurrency(ordered, CLUSTER_CONCURRENCY,
-      (run) => report(run, stored.get(run.cluster)!, config, invocation, nowSeconds));
+    publishFleetMetrics(ordered, invocation);
+    const reporting = invocation.budget.bookkeeping.child({ reserveMs: SAVE_RESERVE_MS });
+    const outcomes = await reporting.within(() => settleWithConcurrency(ordered, CLUSTER_CONCURRENCY,
+      (run) => report(run, stored.get(run.cluster)!, config, invocation, nowSeconds)));
     const toSave = outcomes.map((o, i) => (o.status === 'fulfilled'
       ? o.value.remember
       : { cluster: ordered[i].cluster, conditions: stored.get(ordered[i].cluster)!.conditions }));
     const lastRun = eventTime !== undefined ? { eventId: event!.id!, eventTime } : undefined;
-    const written = await config.state.save(toSave, stored, nowSeconds, lastRun);
-    publishFleetMetrics(ordered, invocation);
+    const written = await invocation.budget.bookkeeping.within(() => config.state.save(toSave, stored, nowSeconds, lastRun));
     logger.debug('state saved', { clusters: written });
 
     return {
@@ -269,9 +289,11 @@ async function updateAgent(cluster: string, instance: InstanceState): Promise<Up
         case 'MissingVersionException': return { kind: 'missing-version' };
       }
       const throttled = THROTTLING.includes(errorName(error)) || (error as { $retryable?: { throttling?: boolean } }).$retryable?.throttling === true;
-      if (throttled && attempt < THROTTLE_ATTEMPTS) {
+      const delay = Math.random() * THROTTLE_BASE_DELAY_MS * 2 ** attempt;
+      // No retry the time budget has no room for (nor one it already stopped).
+      if (throttled && attempt < THROTTLE_ATTEMPTS && !isOutOfTime(error) && (currentBudget()?.hasTimeFor(delay + MIN_CALL_MS) ?? true)) {
         logger.warn('UpdateContainerAgent throttled; retrying', { cluster, containerInstance: instance.arn, attempt });
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * THROTTLE_BASE_DELAY_MS * 2 ** attempt));
+        await new Promise((resolve) => setTimeout(resolve, delay));
         continue;
       }
       return { kind: 'error', error: `UpdateContainerAgent ${instance.ec2InstanceId ?? instance.id}: ${describeError(error)}` };
@@ -358,7 +380,7 @@ async function report(run: ClusterRun, stored: StoredCluster, config: Config, in
   const text = (message.sections ?? []).map((s) => `${s.heading ? `${s.heading}:\n` : ''}${s.text}`).join('\n');
   const level = message.severity === 'error' || message.severity === 'warning' ? 'warn' : 'info';
   log[level]('report', { title: message.title, severity: message.severity, agents: summary ? describeCounts(summary.counts) : undefined, text });
-  const results = await config.notifier.send(message, { remainingTimeMs: invocation.remainingTimeMs() });
+  const results = await config.notifier.send(message);
   const delivered = results.length === 0 || results.some((r) => r.ok);
   if (!delivered) log.error('the report reached no channel; it is sent again next run', { title: message.title });
   return { remember: { cluster: run.cluster, conditions: delivered ? next : undelivered(stored.conditions, next) }, title: message.title };

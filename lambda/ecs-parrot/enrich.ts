@@ -11,11 +11,11 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { ContainerFacts, EventFacts, InstanceFacts, TaskDefinitionFacts } from './core';
 import type { ParrotEvent } from './events';
-import { CLIENT_CONFIG, DESCRIBE_BATCH_MAX, describeError, describeInBatches, lazy, settleWithConcurrency } from '../common/aws';
+import { clientConfig, DESCRIBE_BATCH_MAX, describeError, describeInBatches, lazy, settleWithConcurrency } from '../common/aws';
 
 const ecs = lazy(async () => {
   const sdk = await import('./clients/ecs');
-  return { sdk, client: new sdk.ECSClient(CLIENT_CONFIG) };
+  return { sdk, client: new sdk.ECSClient(clientConfig()) };
 });
 
 /** Calls in flight at once. */

@@ -6,6 +6,12 @@
  * Never lost: a record fails back to the queue until every channel has its event (the DLQ takes it after the
  * retry period). Never repeated: an event is claimed in the dedupe table before it is sent and remembered for an
  * hour after, per channel, so a retry goes only to the channels that missed it.
+ *
+ * In time: the claims, the enrichment and the read of ongoing failures each have a slice of the invocation's time
+ * budget, so a table or an ECS that does not answer cannot hold the messages back; a table that does not answer in
+ * time is not used again in the invocation, and its events go out without a claim (a duplicate is better than none).
+ * A message is not started without MIN_TIME_TO_SEND_MS left: its records go back to the queue. The writes after a
+ * send have the handler's reserve.
  */
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import {
@@ -16,7 +22,8 @@ import { enrich, NO_ENRICHMENT, type Enrichment } from './enrich';
 import { parseEvent, parseTime, type ParrotEvent } from './events';
 import { renderDigest } from './message';
 import { DedupeStore, type ClaimResult } from './store';
-import { describeError, settleWithConcurrency } from '../common/aws';
+import { describeError, errorName, settleWithConcurrency } from '../common/aws';
+import { isOutOfTime } from '../common/budget';
 import { ConfigError, env, readConfig, readConfigParts, type Reader } from '../common/config';
 import { lambdaHandler, type Invocation } from '../common/handler';
 import { channelLabel, notifierFromEnv, type NotifierOptions } from '../common/notifier';
@@ -25,8 +32,18 @@ import { MetricUnit, logger } from '../common/powertools';
 const SERVICE = 'ecs-parrot';
 /** DynamoDB calls in flight at once. */
 const STORE_CONCURRENCY = 10;
-/** No message is started with less time left than this: its records go back to the queue instead. */
-const MIN_TIME_TO_SEND_MS = 8_000;
+/** No message is started with less of the time budget left than this: its records go back to the queue instead. */
+const MIN_TIME_TO_SEND_MS = 5_000;
+/** Time kept from the work for the writes after the last message (its delivery, its ongoing failures), metrics and the batch response. */
+const RESERVE_MS = 5_000;
+/** Longest the claims of a batch may take: what is not claimed by then goes out without a claim. */
+const CLAIMS_BUDGET_MS = 10_000;
+/** Longest enrichment may take: the messages go out without what it has not read by then. */
+const ENRICHMENT_BUDGET_MS = 10_000;
+/** Longest the read of the ongoing failures may take: without it, every one is reported. */
+const INCIDENTS_BUDGET_MS = 5_000;
+/** Longest the dedupe writes after one message may take (from the reserve). */
+const RECORD_BUDGET_MS = 5_000;
 /** A claim's lease when the handler runs outside Lambda (no deadline). */
 const DEFAULT_LEASE_SECONDS = 120;
 
@@ -95,12 +112,17 @@ export interface RunSummary {
   readonly deliveryFailures: number;
   readonly dedupeErrors: number;
   readonly enrichmentErrors: number;
+  /** Messages not started for lack of time: their records went back to the queue. */
+  readonly notSentInTime: number;
+  /** 1 when the dedupe table did not answer in time and was not used for the rest of the invocation. */
+  readonly tableDown: number;
 }
 
 /** The handler, with notifier options for tests (a virtual clock, local webhooks). */
 export function createHandler(notifierOptions: Omit<NotifierOptions, 'logger'> = {}) {
   return lambdaHandler({
     service: SERVICE,
+    reserveMs: RESERVE_MS,
     config: () => readSettings(notifierOptions),
     run: (event: SQSEvent, invocation: Invocation<Settings>) => processBatch(event, invocation),
   });
@@ -133,7 +155,11 @@ async function processBatch(event: SQSEvent, invocation: Invocation<Settings>): 
     deliveryFailures: 0,
     dedupeErrors: 0,
     enrichmentErrors: 0,
+    notSentInTime: 0,
+    tableDown: 0,
   };
+  /** Why the dedupe table is no longer used in this invocation (see tableSlow). */
+  let tableDown: string | undefined;
 
   // 1. Parse. A malformed event is logged and skipped: retrying it would not make it readable.
   const items: Item[] = [];
@@ -166,10 +192,12 @@ async function processBatch(event: SQSEvent, invocation: Invocation<Settings>): 
     return c.interesting;
   });
   const leaseSeconds = Math.ceil((invocation.remainingTimeMs() ?? DEFAULT_LEASE_SECONDS * 1000) / 1000) + 5;
-  const claims = await settleWithConcurrency(candidates, STORE_CONCURRENCY, (item) => store.claim(item.event.key, leaseSeconds, now()));
+  const claims = await invocation.budget.child({ maxMs: CLAIMS_BUDGET_MS }).within(
+    () => settleWithConcurrency(candidates, STORE_CONCURRENCY, (item) => store.claim(item.event.key, leaseSeconds, now())));
   const claimed: Claimed[] = [];
+  const unclaimed: Array<{ key: string; error: string }> = [];
   claims.forEach((outcome, i) => {
-    const claim: ClaimResult = outcome.status === 'fulfilled' ? outcome.value : { state: 'unrecorded', error: describeError(outcome.reason) };
+    const claim: ClaimResult = outcome.status === 'fulfilled' ? outcome.value : { state: 'unrecorded', error: describeError(outcome.reason), cause: outcome.reason };
     if (claim.state === 'duplicate' || claim.state === 'busy') {
       summary.repeated++;
       log.info('repeat dropped', { key: candidates[i].event.key, state: claim.state });
@@ -177,17 +205,25 @@ async function processBatch(event: SQSEvent, invocation: Invocation<Settings>): 
     }
     if (claim.state === 'unrecorded') {
       summary.dedupeErrors++;
-      log.error('dedupe table unavailable; sending without dedupe', { key: candidates[i].event.key, error: claim.error });
+      unclaimed.push({ key: candidates[i].event.key, error: claim.error });
+      tableSlow(claim.cause);
     }
     claimed.push({ ...candidates[i], claim });
   });
+  if (unclaimed.length > 0) {
+    log.error('dedupe table unavailable; these events go out without a claim (a duplicate is better than none)', {
+      events: unclaimed.length,
+      errors: [...new Set(unclaimed.map((u) => u.error))],
+      keys: unclaimed.map((u) => u.key),
+    });
+  }
   if (claimed.length === 0) return finish();
 
   // 4. Enrich, then decide for good.
   let enrichment: Enrichment = NO_ENRICHMENT;
   if (settings.enrichment) {
     try {
-      enrichment = await enrich(claimed.map((c) => c.event), log);
+      enrichment = await invocation.budget.child({ maxMs: ENRICHMENT_BUDGET_MS }).within(() => enrich(claimed.map((c) => c.event), log));
     } catch (error) {
       enrichment = { ...NO_ENRICHMENT, errors: [describeError(error)] };
       log.warn('enrichment failed; the messages go out without it', { error: describeError(error) });
@@ -204,7 +240,7 @@ async function processBatch(event: SQSEvent, invocation: Invocation<Settings>): 
       handled.push(item);
     }
   }
-  await settleWithConcurrency(handled, STORE_CONCURRENCY, (item) => markHandled(item));
+  await recordWithin(() => settleWithConcurrency(handled, STORE_CONCURRENCY, (item) => markHandled(item)));
 
   // 5. One message per subject; events that some channels already have are retried apart, to those only.
   const itemOf = new Map(findings.map(({ finding, item }) => [finding, item]));
@@ -223,11 +259,16 @@ async function processBatch(event: SQSEvent, invocation: Invocation<Settings>): 
   const signatures = [...new Set(digests.filter((d) => d.delivered.size === 0)
     .flatMap((d) => d.digest.lines.filter((l) => l.backsOff).map((l) => l.signature)))];
   let incidents = new Map<string, IncidentState>();
-  try {
-    incidents = await store.readIncidents(signatures, now());
-  } catch (error) {
-    summary.dedupeErrors++;
-    log.error('could not read ongoing failures; reporting every one', { error: describeError(error) });
+  if (tableDown !== undefined && signatures.length > 0) {
+    log.warn('ongoing failures not read (the dedupe table does not answer in time); reporting every one', { signatures: signatures.length });
+  } else {
+    try {
+      incidents = await invocation.budget.child({ maxMs: INCIDENTS_BUDGET_MS }).within(() => store.readIncidents(signatures, now()));
+    } catch (error) {
+      summary.dedupeErrors++;
+      tableSlow(error);
+      log.error('could not read ongoing failures; reporting every one', { error: describeError(error) });
+    }
   }
 
   // 7. Deliver, most severe first. A channel that failed once is not tried again in this invocation.
@@ -247,18 +288,18 @@ async function processBatch(event: SQSEvent, invocation: Invocation<Settings>): 
         log.info('ongoing failure, not reported again yet', {
           subject: d.subject, lines: d.lines.map((l) => ({ label: l.label, count: l.findings.length, total: decisions.get(l.signature)?.total })),
         });
-        await settleWithConcurrency(members, STORE_CONCURRENCY, (item) => markHandled(item));
+        await recordWithin(() => settleWithConcurrency(members, STORE_CONCURRENCY, (item) => markHandled(item)));
         await recordIncidents(d, decisions, false);
         continue;
       }
     }
     const targets = channels.map((_, i) => i).filter((i) => !delivered.has(channels[i]));
     const tryNow = targets.filter((i) => !broken.has(i));
-    const remaining = invocation.remainingTimeMs();
     let ok: number[] = [];
-    if (tryNow.length > 0 && (remaining === undefined || remaining >= MIN_TIME_TO_SEND_MS)) {
+    if (tryNow.length > 0 && invocation.budget.hasTimeFor(MIN_TIME_TO_SEND_MS)) {
       const message = renderDigest(d, { facts: (e) => enrichment.facts(e), incidents: decisions });
-      const results = await notifier.send(message, { remainingTimeMs: invocation.remainingTimeMs(), channels: tryNow });
+      // Delivery ends with the time budget (the notifier reads its deadline).
+      const results = await notifier.send(message, { channels: tryNow });
       ok = results.filter((r) => r.ok).map((r) => Number(r.channel.split('#')[1]));
       for (const r of results.filter((x) => !x.ok)) broken.add(Number(r.channel.split('#')[1]));
       log.info(ok.length > 0 ? 'message delivered' : 'message not delivered', {
@@ -270,55 +311,88 @@ async function processBatch(event: SQSEvent, invocation: Invocation<Settings>): 
         failed: results.filter((r) => !r.ok).map((r) => r.channel),
       });
     } else if (tryNow.length > 0) {
-      log.warn('too little time left to send; the events go back to the queue', { subject: d.subject, remainingMs: remaining });
+      summary.notSentInTime++;
+      log.warn('too little time left to send; the events go back to the queue', { subject: d.subject, remainingMs: invocation.budget.remainingMs() });
     }
     const missing = targets.filter((i) => !ok.includes(i));
     summary.deliveryFailures += missing.length;
     if (ok.length > 0) summary.messagesSent++;
     const okLabels = ok.map((i) => channels[i]);
-    await settleWithConcurrency(members, STORE_CONCURRENCY, async (item) => {
-      if (item.claim.state !== 'claimed') return;
+    await recordWithin(() => settleWithConcurrency(members, STORE_CONCURRENCY, async (item) => {
+      if (item.claim.state !== 'claimed' || tableDown !== undefined) return;
       try {
         if (okLabels.length > 0) await store.finish(item.event.key, item.claim.token, okLabels, now());
         else await store.release(item.event.key, item.claim.token);
       } catch (error) {
         // The lease runs out by itself before the record is retried.
         summary.dedupeErrors++;
+        tableSlow(error);
         log.error('could not record the delivery of an event', { key: item.event.key, error: describeError(error) });
       }
-    });
+    }));
     if (missing.length > 0) for (const item of members) failed.add(item.record.messageId);
     if (delivered.size === 0 && ok.length > 0) await recordIncidents(d, decisions, true);
   }
   return finish();
 
   async function markHandled(item: Claimed): Promise<void> {
-    if (item.claim.state !== 'claimed') return;
+    if (item.claim.state !== 'claimed' || tableDown !== undefined) return;
     try {
       await store.finish(item.event.key, item.claim.token, channels, now());
     } catch (error) {
       summary.dedupeErrors++;
+      tableSlow(error);
       log.error('could not record an event as handled', { key: item.event.key, error: describeError(error) });
     }
   }
 
   async function recordIncidents(d: Digest, decisions: ReadonlyMap<string, IncidentDecision>, reported: boolean): Promise<void> {
-    await settleWithConcurrency(d.lines.filter((l) => decisions.has(l.signature)), STORE_CONCURRENCY, async (line) => {
+    const lines = d.lines.filter((l) => decisions.has(l.signature));
+    if (tableDown !== undefined) {
+      if (lines.length > 0) log.warn('ongoing failures not recorded (the dedupe table does not answer in time)', { signatures: lines.map((l) => l.signature) });
+      return;
+    }
+    await recordWithin(() => settleWithConcurrency(lines, STORE_CONCURRENCY, async (line) => {
       try {
         await store.recordIncident(line.signature, line.findings.length, reported, decisions.get(line.signature)!, now());
       } catch (error) {
         summary.dedupeErrors++;
+        tableSlow(error);
         log.error('could not record an ongoing failure', { signature: line.signature, error: describeError(error) });
       }
-    });
+    }));
+  }
+
+  /** Runs dedupe writes under the handler's reserve (the bookkeeping budget), each batch of them for at most RECORD_BUDGET_MS. */
+  function recordWithin<T>(writes: () => Promise<T>): Promise<T> {
+    return invocation.budget.bookkeeping.child({ maxMs: RECORD_BUDGET_MS }).within(writes);
+  }
+
+  /**
+   * After a table error that cost time (out of time, a timeout, throttling past the retries), the table is not used
+   * again in this invocation: a lease not finished runs out by itself, and what is not read is reported anyway.
+   */
+  function tableSlow(error: unknown): void {
+    if (tableDown !== undefined || !costsTime(error)) return;
+    tableDown = describeError(error);
+    log.warn('the dedupe table does not answer in time; it is not used again in this invocation', { error: tableDown });
   }
 
   function finish(): SQSBatchResponse {
+    if (tableDown !== undefined) summary.tableDown = 1;
     recordMetrics(summary, invocation);
     // The summary is logged, not returned: Lambda reads only batchItemFailures from the response.
     log.info('batch done', { summary: { ...summary, failedRecords: failed.size } });
     return { batchItemFailures: [...failed].map((itemIdentifier) => ({ itemIdentifier })) };
   }
+}
+
+/** An error that cost the invocation time: out of time, a timeout, or throttling past the SDK's retries. */
+function costsTime(error: unknown): boolean {
+  if (isOutOfTime(error)) return true;
+  const name = errorName(error);
+  return name === 'TimeoutError' || name === 'ProvisionedThroughputExceededException' || name === 'ThrottlingException'
+    || name === 'RequestLimitExceeded';
 }
 
 function severityRank(d: Digest): number {
@@ -365,5 +439,6 @@ function recordMetrics(summary: RunSummary, invocation: Invocation<Settings>): v
   add('DeliveryFailures', summary.deliveryFailures);
   add('DedupeErrors', summary.dedupeErrors);
   add('EnrichmentErrors', summary.enrichmentErrors);
+  add('MessagesNotSentInTime', summary.notSentInTime);
 }
 

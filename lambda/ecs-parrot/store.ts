@@ -17,11 +17,11 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { IncidentDecision, IncidentState } from './core';
-import { CLIENT_CONFIG, chunk, describeError, lazy } from '../common/aws';
+import { clientConfig, chunk, describeError, lazy } from '../common/aws';
 
 const dynamodb = lazy(async () => {
   const sdk = await import('./clients/dynamodb');
-  return { sdk, client: new sdk.DynamoDBClient(CLIENT_CONFIG) };
+  return { sdk, client: new sdk.DynamoDBClient(clientConfig()) };
 });
 
 export type ClaimResult =
@@ -31,8 +31,8 @@ export type ClaimResult =
   | { readonly state: 'duplicate' }
   /** Another invocation holds it now. */
   | { readonly state: 'busy' }
-  /** The table could not be read or written: send anyway (a duplicate message is better than none). */
-  | { readonly state: 'unrecorded'; readonly error: string };
+  /** The table could not be read or written (or not in time): send anyway (a duplicate message is better than none). */
+  | { readonly state: 'unrecorded'; readonly error: string; readonly cause?: unknown };
 
 /** Attribute names, always through placeholders (several are DynamoDB reserved words). */
 const N = {
@@ -76,7 +76,7 @@ export class DedupeStore {
     try {
       return await this.tryClaim(key, leaseSeconds, nowSeconds, 2);
     } catch (error) {
-      return { state: 'unrecorded', error: describeError(error) };
+      return { state: 'unrecorded', error: describeError(error), cause: error };
     }
   }
 

@@ -16,7 +16,8 @@ import {
 import { listClusterNames, readClusters } from './fleet';
 import { HttpRequest, HttpResponse, errorResponse, jsonResponse, prefersHtml, requestFromEvent, text } from './http';
 import type { Page } from './page';
-import { CLIENT_CONFIG, describeError } from '../common/aws';
+import { clientConfig, describeError, errorName } from '../common/aws';
+import { isOutOfTime } from '../common/budget';
 import { env, readConfig } from '../common/config';
 import { Invocation, lambdaHandler } from '../common/handler';
 import { MetricUnit } from '../common/powertools';
@@ -26,10 +27,16 @@ const AUTHORIZATIONS = ['IAM', 'IP_ALLOW_LIST', 'API_KEY', 'NONE'] as const;
 
 /** Lambda returns at most 6 MB to API Gateway; an answer stops short of it and gives a next token. */
 const MAX_BODY_BYTES = 5 * 1024 * 1024;
-/** Time kept back from the function's deadline to write the answer after a read that ran long. */
-const ANSWER_MARGIN_MS = 1500;
+/**
+ * Time kept from the read for writing the answer (the time budget's reserve): an answer that cannot wait for ECS is a
+ * JSON 503 or 504 with the request id, never Lambda's timeout.
+ */
+const RESERVE_MS = 2_000;
+/** Seconds a caller is asked to wait after a 503 (ECS throttled the read). */
+const RETRY_AFTER_SECONDS = 5;
 
-const ecs = new ECSClient(CLIENT_CONFIG);
+// A person waits for the answer: three tries, so a throttled read answers 503 (Retry-After) in seconds.
+const ecs = new ECSClient(clientConfig({ maxAttempts: 3 }));
 
 function readSettings() {
   const c = readConfig({
@@ -70,6 +77,7 @@ let page: Page | undefined;
 
 export const handler = lambdaHandler({
   service: SERVICE,
+  reserveMs: RESERVE_MS,
   config: readSettings,
   run: async (event: unknown, invocation: Invocation<Settings>): Promise<HttpResponse> => {
     const started = Date.now();
@@ -85,7 +93,9 @@ export const handler = lambdaHandler({
     } catch (error) {
       invocation.logger.error('request failed', { path: request.path, error: describeError(error) });
       invocation.metrics(metricDimensions()).addMetric('Errors', MetricUnit.Count, 1);
-      response = errorResponse(500, 'internal error; the function log has the details', { requestId: invocation.context.awsRequestId });
+      response = isOutOfTime(error)
+        ? errorResponse(504, 'not answered in time; the function log has the details', { requestId: invocation.context.awsRequestId })
+        : errorResponse(500, 'internal error; the function log has the details', { requestId: invocation.context.awsRequestId });
     }
     invocation.logger.info('answered', {
       method: request.method,
@@ -142,9 +152,9 @@ async function services(request: HttpRequest, invocation: Invocation<Settings>):
   if (!parsed.query) return badRequest(parsed.problems);
   const query: ServicesQuery = parsed.query;
 
-  // Stop reading ECS in time to answer with what was read: API Gateway gives up after 29 s.
-  const remaining = invocation.remainingTimeMs();
-  const budget = Math.max(1000, Math.min(settings.readTimeoutMs, remaining === undefined ? Infinity : remaining - ANSWER_MARGIN_MS));
+  // Stop reading ECS in time to answer with what was read: API Gateway gives up after 29 s, and the time budget ends
+  // with time left to write the answer.
+  const budget = Math.max(1000, Math.min(settings.readTimeoutMs, invocation.budget.remainingMs()));
   const deadline = new AbortController();
   const timer = setTimeout(() => deadline.abort(new DeadlineError(budget)), budget);
   let snapshot: Snapshot;
@@ -154,7 +164,8 @@ async function services(request: HttpRequest, invocation: Invocation<Settings>):
     if (!(error instanceof ClusterListError)) throw error;
     invocation.logger.error('could not list the clusters', { error: describeError(error.cause) });
     invocation.metrics(metricDimensions()).addMetric('Errors', MetricUnit.Count, 1);
-    return errorResponse(502, error.message, { missingClusters: [] });
+    // Aborted at the read's deadline, the list is "not in time" whatever error the abort surfaced as.
+    return unavailable([deadline.signal.aborted ? deadline.signal.reason : error.cause], error.message, { missingClusters: [] }, invocation);
   } finally {
     clearTimeout(timer);
   }
@@ -165,7 +176,8 @@ async function services(request: HttpRequest, invocation: Invocation<Settings>):
     invocation.logger.warn('answering without some clusters', { missingClusters: snapshot.missing });
   }
   if (snapshot.clusters.length === 0 && snapshot.missing.length > 0) {
-    return errorResponse(502, `none of the ${snapshot.missing.length} cluster(s) could be read`, { missingClusters: snapshot.missing });
+    return unavailable(snapshot.missing.map((m) => m.error), `none of the ${snapshot.missing.length} cluster(s) could be read`,
+      { missingClusters: snapshot.missing }, invocation);
   }
 
   const { page: selected, total, nextToken } = selectPage(snapshot.services, query, { maxBytes: MAX_BODY_BYTES });
@@ -189,6 +201,35 @@ async function services(request: HttpRequest, invocation: Invocation<Settings>):
     total,
     nextToken,
   }));
+}
+
+/**
+ * The answer when ECS could not be read: 504 when it did not answer in time (the read's deadline, the time budget, a
+ * timeout), 503 with Retry-After when it throttled the read, else 502; each with the Lambda request id, which the
+ * function's log has with the details.
+ */
+function unavailable(causes: readonly unknown[], error: string, details: Record<string, unknown>, invocation: Invocation<Settings>): HttpResponse {
+  const timedOut = causes.length > 0 && causes.every((c) => slow(c));
+  const throttled = !timedOut && causes.some((c) => throttling(c));
+  const status = timedOut ? 504 : throttled ? 503 : 502;
+  return errorResponse(status, error, { ...details, requestId: invocation.context.awsRequestId },
+    throttled ? { 'Retry-After': String(RETRY_AFTER_SECONDS) } : {});
+}
+
+/** An error (or a missing cluster's error text) that says ECS did not answer in time. */
+function slow(cause: unknown): boolean {
+  if (typeof cause === 'string') return /^(DeadlineExceeded|TimeoutError|AbortError)\b|out of time/.test(cause);
+  if (isOutOfTime(cause)) return true;
+  for (let e = cause as { name?: string; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+    if (e.name === 'DeadlineExceeded' || e.name === 'TimeoutError') return true;
+  }
+  return false;
+}
+
+/** An error (or a missing cluster's error text) that says ECS throttled the read. */
+function throttling(cause: unknown): boolean {
+  const name = typeof cause === 'string' ? cause.split(/[\s:(]/)[0] : errorName(cause);
+  return name === 'ThrottlingException' || name === 'TooManyRequestsException';
 }
 
 /** What a cluster not read in time is reported with. */

@@ -10,6 +10,10 @@
  * A failure is a thrown error whose message is the reason CloudFormation shows: one line, short enough for the
  * response (see REASON_MAX_BYTES), naming the task, its stop code and reason, each failing container's exit code,
  * and its last log lines or a console link.
+ *
+ * In time: both run under the invocation's time budget, keeping RESERVE_MS to answer. isComplete reads the log lines
+ * last, for at most LOG_LINES_BUDGET_MS: the exit code it already knows is never held back by CloudWatch Logs; a poll
+ * that ran out of time before ECS answered is polled again.
  */
 import {
   DescribeTaskDefinitionCommand, DescribeTasksCommand, ECSClient, ListTasksCommand, RunTaskCommand, RunTaskCommandInput,
@@ -22,7 +26,8 @@ import {
   failureReason, fitReason, isRunnerPhysicalId, judge, lostReason, parseProperties, placementReason, planUpdate, startedByFor,
   taskIdOf, taskTags, timeoutReason, Decision,
 } from './core';
-import { CLIENT_CONFIG, LIST_PAGE_MAX, describeError, lazy, paginate, settleWithConcurrency } from '../common/aws';
+import { clientConfig, LIST_PAGE_MAX, describeError, lazy, paginate, settleWithConcurrency } from '../common/aws';
+import { isOutOfTime } from '../common/budget';
 import { Invocation, lambdaHandler } from '../common/handler';
 import { MetricUnit, logger } from '../common/powertools';
 
@@ -30,7 +35,8 @@ const SERVICE = 'ecs-task-runner';
 
 // Every run calls ECS. CloudWatch Logs is read only when a run failed (its last log lines), and CloudFormation only
 // on an update that would run (is it a rollback?): both load on first use, in chunks of their own.
-const ecs = new ECSClient(CLIENT_CONFIG);
+// RunTask may take a few seconds to answer; a retry after a timeout is safe (its client token).
+const ecs = new ECSClient(clientConfig({ requestTimeoutMs: 10_000 }));
 const logsClients = new Map<string, () => Promise<{ sdk: typeof import('@aws-sdk/client-cloudwatch-logs'); client: import('@aws-sdk/client-cloudwatch-logs').CloudWatchLogsClient }>>();
 function logsIn(region: string | undefined) {
   const key = region ?? '';
@@ -38,7 +44,7 @@ function logsIn(region: string | undefined) {
   if (!client) {
     client = lazy(async () => {
       const sdk = await import('@aws-sdk/client-cloudwatch-logs');
-      return { sdk, client: new sdk.CloudWatchLogsClient({ ...CLIENT_CONFIG, ...(region ? { region } : {}) }) };
+      return { sdk, client: new sdk.CloudWatchLogsClient({ ...clientConfig(), ...(region ? { region } : {}) }) };
     });
     logsClients.set(key, client);
   }
@@ -48,6 +54,10 @@ const stackStatus = lazy(() => import('./stack-status'));
 
 /** Log lines of each failing container quoted in a reason. */
 const LOG_LINES = 5;
+/** Time kept from the work to answer the Provider framework (log, metrics, the result or the reason). */
+const RESERVE_MS = 5_000;
+/** Longest isComplete waits for the failing containers' last log lines: the reason goes without them after it. */
+const LOG_LINES_BUDGET_MS = 5_000;
 /** Stop calls in flight at once. */
 const STOP_CONCURRENCY = 5;
 
@@ -93,6 +103,7 @@ type Settings = Record<string, never>;
 
 export const onEvent = lambdaHandler({
   service: SERVICE,
+  reserveMs: RESERVE_MS,
   config: (): Settings => ({}),
   run: async (event: CloudFormationCustomResourceEvent, invocation: Invocation<Settings>): Promise<OnEventResult> => {
     logger.appendKeys({ requestType: event.RequestType, logicalResourceId: event.LogicalResourceId, requestId: event.RequestId });
@@ -332,6 +343,7 @@ async function onDelete(event: Extract<CloudFormationCustomResourceEvent, { Requ
 
 export const isComplete = lambdaHandler({
   service: SERVICE,
+  reserveMs: RESERVE_MS,
   config: (): Settings => ({}),
   run: async (event: IsCompleteEvent, invocation: Invocation<Settings>): Promise<IsCompleteResult> => {
     logger.appendKeys({ requestType: event.RequestType, logicalResourceId: event.LogicalResourceId, requestId: event.RequestId });
@@ -385,7 +397,8 @@ async function checkRun(event: IsCompleteEvent, invocation: Invocation<Settings>
       throw new RunFailure(lostReason(verdict.missing, label));
     case 'failed': {
       const stopErrors = await stopTasks(cluster, verdict.running, 'EcsTaskRunner: another task of the run failed');
-      const logs = await logExcerpts(verdict.failures.map((f) => ({ taskArn: f.taskArn, containers: f.containers.map((c) => c.name) })), containers);
+      const wanted = verdict.failures.map((f) => ({ taskArn: f.taskArn, containers: f.containers.map((c) => c.name) }));
+      const logs = await logExcerpts(invocation, wanted, containers);
       logger.error('the task run failed', { failures: verdict.failures, stoppedOthers: verdict.running, stopErrors });
       metrics.addMetric('RunsFailed', MetricUnit.Count, 1);
       throw new RunFailure(failureReason({ failures: verdict.failures, total: taskArns.length, stoppedOthers: verdict.running, label, logs }));
@@ -395,7 +408,7 @@ async function checkRun(event: IsCompleteEvent, invocation: Invocation<Settings>
         `EcsTaskRunner: not finished within ${properties.runSeconds} s (timeout ${properties.timeoutSeconds} s)`);
       const running: TaskLike[] = verdict.running.map((arn) => tasks.find((t) => t.taskArn === arn) ?? { taskArn: arn, lastStatus: 'MISSING' });
       const essential = containers.filter((c) => c.essential).map((c) => c.name);
-      const logs = await logExcerpts(running.map((t) => ({ taskArn: t.taskArn!, containers: essential })), containers);
+      const logs = await logExcerpts(invocation, running.map((t) => ({ taskArn: t.taskArn!, containers: essential })), containers);
       logger.error('the task run timed out; stopped its tasks', { running: verdict.running, stopErrors });
       metrics.addMetric('RunsTimedOut', MetricUnit.Count, 1);
       throw new RunFailure(timeoutReason({
@@ -407,17 +420,21 @@ async function checkRun(event: IsCompleteEvent, invocation: Invocation<Settings>
 
 /**
  * The last lines of the given containers' awslogs streams (`<prefix>/<container>/<task id>`), for at most three
- * tasks. Reading logs is a courtesy: a failure to read them leaves the reason with its console link only.
+ * tasks, within LOG_LINES_BUDGET_MS. Reading logs is a courtesy: a failure to read them (in time) leaves the reason
+ * with its console link only.
  */
 async function logExcerpts(
-  wanted: ReadonlyArray<{ taskArn: string; containers: readonly string[] }>, containers: readonly ContainerInfo[],
+  invocation: Invocation<Settings>, wanted: ReadonlyArray<{ taskArn: string; containers: readonly string[] }>, containers: readonly ContainerInfo[],
 ): Promise<Map<string, LogExcerpt[]>> {
   const reads = wanted.slice(0, 3).flatMap(({ taskArn, containers: names }) => names.flatMap((name) => {
     const awslogs = containers.find((c) => c.name === name)?.awslogs;
     return awslogs ? [{ taskArn, container: name, awslogs }] : [];
   }));
   const excerpts = new Map<string, LogExcerpt[]>();
-  await settleWithConcurrency(reads, 4, async ({ taskArn, container, awslogs }) => {
+  const budget = invocation.budget.child({ maxMs: LOG_LINES_BUDGET_MS });
+  /** The reads that ended in time, with lines or with an error other than the time. */
+  const ended = new Set<number>();
+  const reading = budget.within(() => settleWithConcurrency(reads, 4, async ({ taskArn, container, awslogs }, index) => {
     try {
       const { sdk, client } = await logsIn(awslogs.region);
       const out = await client.send(new sdk.GetLogEventsCommand({
@@ -428,16 +445,31 @@ async function logExcerpts(
       }));
       const lines = (out.events ?? []).map((e) => e.message ?? '').filter((m) => m.trim() !== '');
       if (lines.length > 0) excerpts.set(taskArn, [...excerpts.get(taskArn) ?? [], { container, lines }]);
+      ended.add(index);
     } catch (error) {
+      if (isOutOfTime(error)) return; // said once, below
+      ended.add(index);
       logger.warn('could not read the container\'s last log lines', { task: taskArn, container, error: describeError(error) });
     }
-  });
-  return excerpts;
+  }));
+  try {
+    // Whatever the clients do, the answer does not wait past the logs' budget.
+    await budget.race(reading, 'reading the last log lines');
+  } catch (error) {
+    if (!isOutOfTime(error)) throw error;
+  }
+  const late = reads.length - ended.size;
+  if (late > 0) {
+    logger.warn('the containers\' last log lines did not come in time; the reason goes without them', { late, of: reads.length, waitedMs: LOG_LINES_BUDGET_MS });
+  }
+  // What came in time: a read that ends later does not change the reason.
+  return new Map(excerpts);
 }
 
-/** Errors worth another poll: throttling, 5xx, timeouts and network failures (after the SDK's own retries). */
+/** Errors worth another poll: throttling, 5xx, timeouts and network failures (after the SDK's own retries), out of time. */
 function isTransient(error: unknown): boolean {
   const e = error as { name?: string; $retryable?: unknown; $metadata?: { httpStatusCode?: number }; code?: string };
+  if (isOutOfTime(error)) return true;
   if (e?.$retryable) return true;
   if ((e?.$metadata?.httpStatusCode ?? 0) >= 500) return true;
   return ['ThrottlingException', 'ServerException', 'TimeoutError', 'RequestTimeout', 'NetworkingError'].includes(e?.name ?? '')

@@ -5,7 +5,7 @@
  * `DescribeStacks`.
  */
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { CLIENT_CONFIG } from '../common/aws';
+import { clientConfig } from '../common/aws';
 
 /** Created on first use: a custom resource's provider runs in the stack's region, so the default region is right. */
 let client: CloudFormationClient | undefined;
@@ -15,7 +15,7 @@ let client: CloudFormationClient | undefined;
  * the client (adaptive, as every client of the handlers); any other error is thrown as the SDK raises it.
  */
 export async function describeStackStatus(stackId: string): Promise<string> {
-  client ??= new CloudFormationClient(CLIENT_CONFIG);
+  client ??= new CloudFormationClient(clientConfig());
   const out = await client.send(new DescribeStacksCommand({ StackName: stackId }));
   const status = out.Stacks?.[0]?.StackStatus;
   if (!status) throw new Error(`CloudFormation DescribeStacks answered without a status for ${stackId}`);

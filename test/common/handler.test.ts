@@ -3,8 +3,9 @@
  * log line, metrics flushed even when the invocation fails, and an Errors metric with a structured error log.
  */
 import type { Context } from 'aws-lambda';
+import { BudgetExhausted, FINAL_MARGIN_MS, currentBudget } from '../../lambda/common/budget';
 import { ConfigError, env, readConfig } from '../../lambda/common/config';
-import { ERRORS_METRIC, lambdaHandler } from '../../lambda/common/handler';
+import { DEFAULT_RESERVE_MS, ERRORS_METRIC, OUT_OF_TIME_METRIC, lambdaHandler } from '../../lambda/common/handler';
 import { MetricUnit, logger } from '../../lambda/common/powertools';
 
 const ORIGINAL_ENV = { ...process.env };
@@ -190,5 +191,85 @@ describe('lambdaHandler', () => {
     // Assess
     expect(result.id).toMatch(/^local-/);
     expect(result.left).toBeUndefined();
+  });
+
+  test('runs under a time budget: the remaining time less the declared reserve and a margin, current for all it calls', async () => {
+    // Prepare
+    const seen: Array<{ left: number; bookkeeping: number; current: boolean }> = [];
+    const handler = lambdaHandler({
+      service: 'kit-test',
+      reserveMs: 10_000,
+      config: () => ({}),
+      run: async (_event: unknown, { budget }) => {
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        seen.push({ left: budget.remainingMs(), bookkeeping: budget.bookkeeping.remainingMs(), current: currentBudget() === budget });
+        return 'done';
+      },
+    });
+
+    // Act
+    await handler({}, context('r1'));
+
+    // Assess
+    expect(seen).toHaveLength(1);
+    expect(seen[0].current).toBe(true);
+    expect(seen[0].left).toBeLessThanOrEqual(42_000 - 10_000 - FINAL_MARGIN_MS);
+    expect(seen[0].left).toBeGreaterThan(42_000 - 10_000 - FINAL_MARGIN_MS - 1_000);
+    expect(seen[0].bookkeeping - seen[0].left).toBe(10_000);
+    expect(currentBudget()).toBeUndefined();
+  });
+
+  test('keeps DEFAULT_RESERVE_MS for a handler that declares no reserve, and no deadline outside Lambda', async () => {
+    // Prepare
+    const handler = lambdaHandler({
+      service: 'kit-test',
+      config: () => ({}),
+      run: async (_event: unknown, { budget }) => ({ reserve: budget.bookkeeping.deadline - budget.deadline, left: budget.remainingMs() }),
+    });
+
+    // Act
+    const inLambda = await handler({}, context('r1'));
+    const outside = await handler({});
+
+    // Assess
+    expect(inLambda.reserve).toBe(DEFAULT_RESERVE_MS);
+    expect(outside.left).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  test('logs and counts the AWS calls the budget cut short (OutOfTime), and says an out-of-time failure is one', async () => {
+    // Prepare
+    const handler = lambdaHandler({
+      service: 'kit-test',
+      reserveMs: 5_000,
+      config: () => ({}),
+      run: async (_event: unknown, { budget }) => {
+        budget.noteRefused();
+        budget.bookkeeping.noteRetryStopped();
+        throw new BudgetExhausted('reading the clusters');
+      },
+    });
+
+    // Act
+    const act = handler({}, context('r1'));
+
+    // Assess
+    await expect(act).rejects.toBeInstanceOf(BudgetExhausted);
+    expect(logLines().filter((l) => l.level !== 'INFO').map((l) => [l.level, l.message, l.error, l.callsRefused, l.retriesStopped])).toEqual([
+      ['ERROR', 'invocation stopped: out of time', 'not done: out of time (reading the clusters)', undefined, undefined],
+      ['WARN', 'the time budget cut AWS calls short; what they were for is reported as not done', undefined, 1, 1],
+    ]);
+    expect(emf()).toEqual([expect.objectContaining({ [ERRORS_METRIC]: 1, [OUT_OF_TIME_METRIC]: 2, service: 'kit-test' })]);
+  });
+
+  test('publishes no OutOfTime when nothing was cut short', async () => {
+    // Prepare
+    const handler = lambdaHandler({ service: 'kit-test', config: () => ({}), run: async () => 'done' });
+
+    // Act
+    await handler({}, context('r1'));
+
+    // Assess
+    expect(emf().filter((d) => d[OUT_OF_TIME_METRIC] !== undefined)).toEqual([]);
+    expect(logLines().filter((l) => l.level === 'WARN')).toEqual([]);
   });
 });

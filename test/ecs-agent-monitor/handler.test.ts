@@ -351,6 +351,38 @@ describe('replacement after failAfter consecutive failed checks', () => {
   });
 });
 
+describe('the time budget', () => {
+  test('with the time spent when it is due, no replacement starts: its count is kept, the error says so, and the next run acts', async () => {
+    // Prepare: the instance is due at this run, which has 0.1 s of work left after the 15 s reserve and the 1 s margin
+    const [a] = clusterWithGroup('prod', 4);
+    disconnect(a);
+    const handler = monitor({ FAIL_AFTER: '2' });
+    await run(handler);
+    advanceClock(SCHEDULE_MS);
+    fleet.resetCalls();
+    sns.resetHistory();
+
+    // Act
+    const result = await handler({}, { awsRequestId: 'c0ffee00-late', getRemainingTimeInMillis: () => 16_100 });
+
+    // Assess
+    expect(mutatingCalls()).toEqual([]);
+    expect(table.count('prod', a.arn)).toBe(2);
+    expect(result.clusters[0]).toMatchObject({
+      done: [],
+      errors: [`not done: out of time (SET_UNHEALTHY ${a.ec2InstanceId}; its count is kept and the next run acts)`],
+    });
+    expect(messages()).toHaveLength(1);
+    expect(messages()[0].Message).toContain('not done: out of time');
+
+    // Act: the next run, with its time, replaces it
+    const next = await nextRun(handler);
+
+    // Assess
+    expect(next.clusters[0].done).toEqual([expect.objectContaining({ kind: 'replace', action: 'SET_UNHEALTHY' })]);
+  });
+});
+
 describe('safety limits', () => {
   test('outage guard: 3 of 4 disconnected replaces nothing, freezes the counts and says why once', async () => {
     // Prepare

@@ -549,6 +549,29 @@ describe('scale', () => {
   });
 });
 
+describe('the time budget', () => {
+  test('once the time is spent, no cluster starts its updates: each says so, and the metrics, the message and the state still go out', async () => {
+    // Prepare: 0.1 s of work after the 20 s reserve and the 1 s margin
+    cluster('prod', ['1.80.0', '1.90.0']);
+    const handler = updater({ clusters: ['prod'] });
+
+    // Act
+    const result = await handler(scheduledEvent(new Date()), { awsRequestId: 'c0ffee00-late', getRemainingTimeInMillis: () => 21_100 });
+
+    // Assess
+    expect(updateCalls()).toEqual([]);
+    expect(result.clusters).toEqual([expect.objectContaining({
+      cluster: 'prod',
+      requested: [],
+      held: 'not done: out of time (no update was asked for in this cluster; the next run does it)',
+      errors: ['not done: out of time (no update was asked for in this cluster; the next run does it)'],
+    })]);
+    expect(subjects()).toEqual([expect.stringMatching(/could not finish prod/)]);
+    expect(table.item('$run')).toBeDefined();
+    expect(stdout.emf()).toEqual(expect.arrayContaining([expect.objectContaining({ ClusterName: 'prod', Instances: 2, OutdatedAgents: 1, Errors: 1 })]));
+  });
+});
+
 describe('faults', () => {
   test('a 500 or throttling on reading a cluster: that cluster reports it, the others proceed', async () => {
     // Prepare

@@ -326,6 +326,27 @@ describe('the dedupe table fails', () => {
   });
 });
 
+describe('the time budget', () => {
+  test('a message with too little of the budget left is not started: its record goes back to the queue, its claim is released', async () => {
+    // Prepare: 0.5 s of work after the 5 s reserve and the 1 s margin, less than a message needs
+    const handler = world.handler();
+    const context = { awsRequestId: 'c0ffee00-budget', getRemainingTimeInMillis: () => 6_500 } as any;
+    const batch = sqsBatch([oom('late'), oom('late-2', { service: 'web' })]);
+
+    // Act
+    const result = await handler(batch, context);
+
+    // Assess
+    expect(result).toEqual({ batchItemFailures: batch.Records.map((r) => ({ itemIdentifier: r.messageId })) });
+    expect(world.slackMessages()).toEqual([]);
+    expect(world.logs('too little time left to send; the events go back to the queue')).toHaveLength(2);
+    expect(world.lastSummary()).toMatchObject({ notSentInTime: 2, messagesSent: 0 });
+    // Released (in the reserve), so the retry can claim them at once.
+    await expect(handler(batch)).resolves.toEqual({ batchItemFailures: [] });
+    expect(world.slackMessages()).toHaveLength(2);
+  });
+});
+
 describe('an ongoing failure backs off', () => {
   test('a crash loop is reported at 1, 2, 4 and 8 failures, then hourly, each message saying how long it has lasted', async () => {
     const handler = world.handler();

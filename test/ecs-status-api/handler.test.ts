@@ -30,6 +30,11 @@ afterEach(() => {
   process.env = { ...ORIGINAL_ENV };
 });
 
+/** A Lambda context with this request id and this much time left. */
+function lambdaContext(awsRequestId: string, remainingMs = 29_000): any {
+  return { awsRequestId, getRemainingTimeInMillis: () => remainingMs };
+}
+
 /** A handler configured as the construct configures it by default (every cluster, IAM, 30 s cache), plus `env`. */
 function statusApi(env: Record<string, string> = {}): StatusHandler {
   return loadStatusApi({ ...defaultStatusApiEnvironment(), ...env });
@@ -383,6 +388,7 @@ describe('failures', () => {
         { cluster: 'cluster-00', error: 'ServerException (HTTP 500): Service Unavailable. Please try again later.' },
         { cluster: 'cluster-01', error: 'ServerException (HTTP 500): Service Unavailable. Please try again later.' },
       ],
+      requestId: expect.any(String),
     });
   });
 
@@ -394,6 +400,49 @@ describe('failures', () => {
 
     expect(response.statusCode).toBe(502);
     expect(json(response).error).toMatch(/^could not list the clusters: AccessDeniedException: User: .* is not authorized to perform: ecs:ListClusters/);
+  });
+
+  test('when ECS throttles the list of clusters, 503 with Retry-After and the request id', async () => {
+    seedSampleFleet(fleet);
+    fleet.injectFault({ command: 'ListClusters', error: 'throttle' });
+
+    const response = await statusApi()(restEvent('/services'), lambdaContext('c0ffee00-throttled'));
+
+    expect(response.statusCode).toBe(503);
+    expect(response.headers).toMatchObject({ 'Retry-After': '5' });
+    expect(json(response)).toMatchObject({ error: expect.stringMatching(/^could not list the clusters: ThrottlingException/), requestId: 'c0ffee00-throttled' });
+  });
+
+  test('when no cluster is read by the deadline, 504 with every cluster, in time, with the request id', async () => {
+    jest.useRealTimers();
+    seedLargeFleet(fleet, 2, 5);
+    fleet.injectFault({ command: 'ListServices', latencyMs: 1300 });
+    const handler = statusApi({ READ_TIMEOUT_SECONDS: '1' });
+
+    const response = await handler(restEvent('/services'), lambdaContext('c0ffee00-slow'));
+
+    expect(response.statusCode).toBe(504);
+    expect(json(response)).toMatchObject({
+      error: 'none of the 2 cluster(s) could be read',
+      missingClusters: [
+        { cluster: 'cluster-00', error: expect.stringMatching(/^DeadlineExceeded: not read within 1 s/) },
+        { cluster: 'cluster-01', error: expect.stringMatching(/^DeadlineExceeded: not read within 1 s/) },
+      ],
+      requestId: 'c0ffee00-slow',
+    });
+  });
+
+  test('the read ends with the time budget: the function\'s remaining time less the reserve, whatever READ_TIMEOUT_SECONDS says', async () => {
+    jest.useRealTimers();
+    seedLargeFleet(fleet, 1, 5);
+    fleet.injectFault({ command: 'ListServices', latencyMs: 2500 });
+    const handler = statusApi({ READ_TIMEOUT_SECONDS: '25' });
+
+    // 4.5 s left: the 2 s reserve and the 1 s margin leave 1.5 s to read
+    const response = await handler(restEvent('/services'), lambdaContext('c0ffee00-budget', 4_500));
+
+    expect(response.statusCode).toBe(504);
+    expect(json(response).missingClusters).toEqual([{ cluster: 'cluster-00', error: expect.stringMatching(/^DeadlineExceeded: not read within 1\.5 s/) }]);
   });
 
   test('a cluster not read by the deadline is missing, and the answer comes in time with the rest', async () => {

@@ -503,6 +503,33 @@ describe('delete', () => {
   });
 });
 
+/** A Lambda context with this much time left, for runs under the time budget. */
+function withTimeLeft(remainingMs: number) {
+  return { awsRequestId: 'c0ffee00-budget', getRemainingTimeInMillis: () => remainingMs } as any;
+}
+
+describe('the time budget', () => {
+  test('isComplete answers with the exit code it knows when CloudWatch Logs never answers: the log lines wait only their budget', async () => {
+    // Prepare: half a second of work after the 5 s reserve and the 1 s margin
+    const { resource } = runnerWith();
+    behave({ outcome: { exitCode: 1, containers: { envoy: { exitCode: 0 } } } });
+    logs.neverAnswer();
+    const isComplete = handlers.isComplete as (event: object, context?: unknown) => Promise<any>;
+    handlers.isComplete = (event) => isComplete(event, withTimeLeft(6_500));
+
+    // Act
+    const outcome = await resource.create();
+
+    // Assess
+    expect(outcome.status).toBe('FAILED');
+    expect(ourPart(outcome.reason)).toMatch(/^The ECS task failed\. Task .* failed: container app exited with code 1 .*Logs: https:\/\//);
+    expect(outcome.reason).not.toMatch(/Last log lines/);
+    expect(logs.calls).toHaveLength(1);
+    expect(stdout.json().filter((l) => l.message === 'the containers\' last log lines did not come in time; the reason goes without them'))
+      .toEqual([expect.objectContaining({ late: 1, of: 1 })]);
+  });
+});
+
 describe('failure modes', () => {
   test('a throttled or failing DescribeTasks poll is tried again at the next poll', async () => {
     fleet.injectFault({ command: 'DescribeTasks', error: 'throttle', onCall: 1 });

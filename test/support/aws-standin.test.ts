@@ -420,6 +420,76 @@ describe('what fails a test', () => {
   });
 });
 
+describe('faults', () => {
+  test.each([
+    ['ecs', () => new ECSClient({ ...config, maxAttempts: 2 }).send(new ListClustersCommand({})), 'ThrottlingException'],
+    ['dynamodb', () => new DynamoDBClient({ ...config, maxAttempts: 2 }).send(new DescribeTableCommand({ TableName: 't' })), 'ProvisionedThroughputExceededException'],
+    ['sns', () => new SNSClient({ ...config, maxAttempts: 2 }).send(new GetTopicAttributesCommand({ TopicArn: 'arn:aws:sns:us-east-1:123456789012:t' })), 'Throttling'],
+    ['ec2', () => new EC2Client({ ...config, maxAttempts: 2 }).send(new DescribeInstancesCommand({})), 'RequestLimitExceeded'],
+  ])('throttle: %s answers its throttling error, which the client retries, whatever answer is registered', async (service, call, code) => {
+    // Prepare
+    standin.on('ecs', 'ListClusters', { clusterArns: [] });
+    standin.fault({ service, mode: 'throttle' });
+
+    // Act
+    const error = await call().catch((e) => e);
+
+    // Assess
+    expect(error.name).toBe(code);
+    expect(error.$metadata).toMatchObject({ httpStatusCode: 400, attempts: 2 });
+    expect(standin.calls.map((c) => [c.service, c.status, c.errorCode, c.fault])).toEqual([[service, 400, code, 'throttle'], [service, 400, code, 'throttle']]);
+  });
+
+  test('error500: the service answers 500 InternalFailure (InternalServerError for DynamoDB), which the client retries', async () => {
+    // Prepare
+    standin.fault({ service: 'ecs', mode: 'error500' });
+    standin.fault({ service: 'dynamodb', mode: 'error500' });
+
+    // Act
+    const ecsError = await new ECSClient({ ...config, maxAttempts: 2 }).send(new ListClustersCommand({})).catch((e) => e);
+    const dynamoError = await new DynamoDBClient({ ...config, maxAttempts: 1 }).send(new DescribeTableCommand({ TableName: 't' })).catch((e) => e);
+
+    // Assess
+    expect([ecsError.name, ecsError.$metadata.httpStatusCode, ecsError.$metadata.attempts]).toEqual(['InternalFailure', 500, 2]);
+    expect([dynamoError.name, dynamoError.$metadata.httpStatusCode]).toEqual(['InternalServerError', 500]);
+  });
+
+  test('hang: the call is recorded and never answered; only the client\'s own timeout ends it', async () => {
+    // Prepare
+    standin.on('ecs', 'ListClusters', { clusterArns: [] });
+    standin.fault({ service: 'ecs', operation: 'ListClusters', mode: 'hang' });
+    const client = new ECSClient({ ...config, maxAttempts: 1, requestHandler: { requestTimeout: 300, throwOnRequestTimeout: true } });
+
+    // Act
+    const error = await client.send(new ListClustersCommand({})).catch((e) => e);
+
+    // Assess
+    expect(error.name).toBe('TimeoutError');
+    expect(standin.calls).toEqual([expect.objectContaining({ service: 'ecs', operation: 'ListClusters', status: 0, fault: 'hang' })]);
+  });
+
+  test('a fault applies to its operation and the inputs `when` accepts only; clearFaults() ends every fault', async () => {
+    // Prepare
+    const ecs = new ECSClient({ ...config, maxAttempts: 1 });
+    standin.on('ecs', 'DescribeClusters', (input: { clusters: string[] }) => ({ clusters: input.clusters.map((clusterName) => ({ clusterName })) }));
+    standin.on('ecs', 'ListClusters', { clusterArns: [] });
+    standin.fault({ service: 'ecs', operation: 'DescribeClusters', when: (input) => input.clusters.includes('blue'), mode: 'error500' });
+
+    // Act
+    const blue = await ecs.send(new DescribeClustersCommand({ clusters: ['blue'] })).catch((e) => e);
+    const green = await ecs.send(new DescribeClustersCommand({ clusters: ['green'] }));
+    const list = await ecs.send(new ListClustersCommand({}));
+    standin.clearFaults();
+    const blueAgain = await ecs.send(new DescribeClustersCommand({ clusters: ['blue'] }));
+
+    // Assess
+    expect(blue.name).toBe('InternalFailure');
+    expect(green.clusters).toEqual([{ clusterName: 'green' }]);
+    expect(list.clusterArns).toEqual([]);
+    expect(blueAgain.clusters).toEqual([{ clusterName: 'blue' }]);
+  });
+});
+
 describe('a service whose client package is not installed', () => {
   const bare = new AwsStandin({ clientPackages: { autoscaling: '@aws-sdk/client-not-installed', ec2: '@aws-sdk/client-not-installed' } });
   beforeAll(() => bare.start());

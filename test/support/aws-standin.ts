@@ -38,6 +38,18 @@
  * `<Response><Errors><Error><Code>`), so the SDK raises the modelled exception class of that name and retries it when
  * its retry strategy says so (throttling codes, 500/502/503/504). An operation nobody registered is answered with
  * `AwsStandinNoAnswer` (HTTP 400, so it is not retried) naming the service and operation, and is recorded.
+ *
+ * Faults: `standin.fault({ service, operation?, when?, mode })` makes the calls it matches (a whole service, one
+ * operation, or only inputs `when` accepts) fail the way AWS fails, whatever answer is registered:
+ * - `hang`: the request is read and recorded, and never answered (the connection stays open until `stop()`);
+ * - `throttle`: the service's throttling error (`ThrottlingException`, `Throttling` for awsQuery, `RequestLimitExceeded`
+ *   for ec2Query, `ProvisionedThroughputExceededException` for DynamoDB), HTTP 400, which the SDK retries with backoff;
+ * - `error500`: `InternalFailure` (`InternalServerError` for DynamoDB), HTTP 500, which the SDK retries at once.
+ *
+ * ```ts
+ * standin.fault({ service: 'dynamodb', mode: 'throttle' });
+ * standin.fault({ service: 'ecs', operation: 'ListContainerInstances', when: (input) => input.cluster === 'blue', mode: 'hang' });
+ * ```
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
@@ -65,6 +77,22 @@ export interface AwsStandinCall {
   errorCode?: string;
   /** The error message answered, when the answer was an error. */
   errorMessage?: string;
+  /** The fault that answered the call (a `hang` is recorded with status 0: it is never answered). */
+  fault?: AwsStandinFaultMode;
+}
+
+/** How a faulted call fails; see the module comment. */
+export type AwsStandinFaultMode = 'hang' | 'throttle' | 'error500';
+
+/** The calls a fault applies to, and how they fail. */
+export interface AwsStandinFault {
+  /** The SigV4 signing name, e.g. `dynamodb`, `ecs`, `logs`. */
+  readonly service: string;
+  /** @default - every operation of the service */
+  readonly operation?: string;
+  /** Only calls whose parsed input this accepts. @default - every call */
+  readonly when?: (input: any) => boolean;
+  readonly mode: AwsStandinFaultMode;
 }
 
 /**
@@ -125,6 +153,7 @@ export class AwsStandin {
   public readonly calls: AwsStandinCall[] = [];
 
   private readonly answers = new Map<string, AwsStandinAnswer>();
+  private readonly faults: AwsStandinFault[] = [];
   private readonly clientPackages: Readonly<Record<string, string>>;
   private server?: Server;
   private port?: number;
@@ -184,14 +213,29 @@ export class AwsStandin {
     return new AwsStandinError(code, message, status);
   }
 
+  /**
+   * Makes the calls `fault` matches fail as it says, before any answer is asked. Faults added earlier are checked
+   * first.
+   */
+  public fault(fault: AwsStandinFault): this {
+    this.faults.push(fault);
+    return this;
+  }
+
+  /** Forgets every fault: calls are answered again. */
+  public clearFaults(): void {
+    this.faults.length = 0;
+  }
+
   /** The recorded calls of one operation, in order. */
   public callsTo(service: string, operation: string): AwsStandinCall[] {
     return this.calls.filter((call) => call.service === service && call.operation === operation);
   }
 
-  /** Forgets every answer and every recorded call. */
+  /** Forgets every answer, every fault and every recorded call. */
   public reset(): void {
     this.answers.clear();
+    this.faults.length = 0;
     this.calls.length = 0;
   }
 
@@ -237,8 +281,17 @@ export class AwsStandin {
     const wire: Wire = { protocol, service, operation, version, requestId };
 
     let answer: { status: number; code?: string; message?: string; output?: unknown };
+    const fault = problem === undefined ? this.faults.find((f) => matches(f, call)) : undefined;
+    if (fault?.mode === 'hang') {
+      // Read and recorded, never answered: the client's timeouts are all that end the call.
+      call.fault = 'hang';
+      return;
+    }
     if (problem !== undefined) {
       answer = { status: 400, code: STANDIN_ERROR_CODES.badRequest, message: `aws-standin: ${problem}` };
+    } else if (fault) {
+      call.fault = fault.mode;
+      answer = faultAnswer(fault.mode, call);
     } else {
       answer = await this.answer(call);
     }
@@ -306,6 +359,30 @@ export class AwsStandin {
     if (!schemas || !Array.isArray(operationSchema) || operationSchema[0] !== OPERATION_SCHEMA) return undefined;
     return schemas.NormalizedSchema.of(operationSchema[5]);
   }
+}
+
+function matches(fault: AwsStandinFault, call: AwsStandinCall): boolean {
+  return fault.service === call.service && (fault.operation === undefined || fault.operation === call.operation)
+    && (fault.when === undefined || fault.when(call.input));
+}
+
+/** The error AWS answers a throttled or failing call of this service with. */
+function faultAnswer(mode: 'throttle' | 'error500', call: AwsStandinCall): { status: number; code: string; message: string } {
+  if (mode === 'error500') {
+    return call.service === 'dynamodb'
+      ? { status: 500, code: 'InternalServerError', message: 'Internal server error (aws-standin fault)' }
+      : { status: 500, code: 'InternalFailure', message: 'The request processing has failed because of an unknown error (aws-standin fault)' };
+  }
+  if (call.service === 'dynamodb') {
+    return {
+      status: 400,
+      code: 'ProvisionedThroughputExceededException',
+      message: 'The level of configured provisioned throughput for the table was exceeded (aws-standin fault)',
+    };
+  }
+  if (call.protocol === 'ec2Query') return { status: 400, code: 'RequestLimitExceeded', message: 'Request limit exceeded. (aws-standin fault)' };
+  if (call.protocol === 'awsQuery') return { status: 400, code: 'Throttling', message: 'Rate exceeded (aws-standin fault)' };
+  return { status: 400, code: 'ThrottlingException', message: 'Rate exceeded (aws-standin fault)' };
 }
 
 function key(service: string, operation: string): string {

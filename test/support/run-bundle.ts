@@ -106,6 +106,8 @@ export interface RunBundleResult {
   readonly initCpuMs: number;
   /** Wall time from the process's start until the handler module was loaded. */
   readonly initMs: number;
+  /** Wall time of the invocation alone (`wallMs` less `initMs`): what Lambda measures against the function's timeout. */
+  readonly invokeMs: number;
   /** Peak resident set size of the process. */
   readonly maxRssBytes: number;
   /** The asset's files the process loaded (imported or required), in load order. */
@@ -238,6 +240,7 @@ export async function runBundle(options: RunBundleOptions): Promise<RunBundleRes
       wallMs: report.wallMs,
       initCpuMs: report.initCpuMs,
       initMs: report.initMs,
+      invokeMs: report.wallMs - report.initMs,
       maxRssBytes: report.maxRssBytes,
       loadedFiles,
       loadedBytes: loadedFiles.reduce((sum, file) => sum + file.bytes, 0),

@@ -15,3 +15,12 @@ export function synthesizedEnvironment(stack: Stack, fn: lambda.IFunction): Reco
   const resolver = new IntrinsicResolver(template, { account: stack.account, region: stack.region, stackName: stack.stackName });
   return Object.fromEntries(Object.entries(variables).map(([name, value]) => [name, resolver.resolveString(value, `${logicalId} ${name}`)]));
 }
+
+/** The function's timeout in milliseconds, from the synthesized template (Lambda's 3 s default when it sets none). */
+export function synthesizedTimeoutMs(stack: Stack, fn: lambda.IFunction): number {
+  const template = Template.fromStack(stack).toJSON();
+  const logicalId = stack.getLogicalId(fn.node.defaultChild as CfnElement);
+  const timeout = template.Resources[logicalId].Properties.Timeout;
+  if (timeout !== undefined && typeof timeout !== 'number') throw new Error(`${logicalId} Timeout is not a number: ${JSON.stringify(timeout)}`);
+  return (timeout ?? 3) * 1000;
+}

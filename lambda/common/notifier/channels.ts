@@ -7,6 +7,7 @@ import { renderSns } from './render-sns';
 import { renderTeams } from './render-teams';
 import { renderWebhook } from './render-webhook';
 import { describeSource, resolveWebhookUrl, WebhookUrlError, type WebhookUrlSource } from './secrets';
+import { clientConfig } from '../aws';
 
 let snsClient: SNSClient | undefined;
 
@@ -16,7 +17,7 @@ let snsClient: SNSClient | undefined;
  */
 export async function getSnsClient(): Promise<SNSClient> {
   const sdk = await import('./sns-client');
-  return (snsClient ??= new sdk.SNSClient({ retryMode: 'adaptive' }));
+  return (snsClient ??= new sdk.SNSClient(clientConfig()));
 }
 
 export interface ChannelDeliveryOptions extends DeliveryOptions {

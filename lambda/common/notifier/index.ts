@@ -2,6 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { deliverToChannel } from './channels';
 import { systemClock, type Clock, type DeliveryOptions } from './http';
 import type { ChannelConfig, ChannelType, NotificationMessage } from './message';
+import { currentBudget } from '../budget';
 import { logger as sharedLogger } from '../powertools';
 
 export type { ChannelConfig, ChannelType, MessageField, MessageSection, NotificationMessage, Severity } from './message';
@@ -47,8 +48,10 @@ export interface NotifierOptions {
 export interface SendOptions {
   /**
    * Time left in this invocation, e.g. `context.getRemainingTimeInMillis()`. No retry wait or request is
-   * started that would end later than this less `DEADLINE_RESERVE_MS`.
-   * @default - no deadline (each webhook is still bounded by its attempts, timeouts and longest wait)
+   * started that would end later than this less `DEADLINE_RESERVE_MS`, nor after the current time budget's
+   * deadline (budget.ts), which bounds delivery also without this.
+   * @default - the current time budget's deadline (none outside an invocation: each webhook is still bounded by its
+   * attempts, timeouts and longest wait)
    */
   readonly remainingTimeMs?: number;
   /**
@@ -82,6 +85,20 @@ export interface Notifier {
 }
 
 
+/**
+ * When delivery must be over, on `clock`: the earlier of `remainingTimeMs` less `DEADLINE_RESERVE_MS` and the
+ * current time budget's deadline (counted on `clock` from what the budget has left), or undefined for none.
+ */
+function sendDeadline(clock: Clock, remainingTimeMs: number | undefined): number | undefined {
+  const now = clock.now();
+  const budget = currentBudget();
+  const candidates = [
+    ...(remainingTimeMs === undefined ? [] : [now + remainingTimeMs - DEADLINE_RESERVE_MS]),
+    ...(budget && Number.isFinite(budget.deadline) ? [now + budget.remainingMs()] : []),
+  ];
+  return candidates.length > 0 ? Math.min(...candidates) : undefined;
+}
+
 /** Label of a channel in results and logs, e.g. `teams#1`. */
 export function channelLabel(channel: ChannelConfig, index: number): string {
   return `${channel.type}#${index}`;
@@ -96,9 +113,7 @@ export function createNotifier(channels: readonly ChannelConfig[], options: Noti
   return {
     channels: list,
     async send(message: NotificationMessage, sendOptions: SendOptions = {}): Promise<DeliveryResult[]> {
-      const deadline = sendOptions.remainingTimeMs === undefined
-        ? undefined
-        : clock.now() + sendOptions.remainingTimeMs - DEADLINE_RESERVE_MS;
+      const deadline = sendDeadline(clock, sendOptions.remainingTimeMs);
       if (list.length === 0) {
         logger.debug('No notification channels configured; message not sent', { source: message.source, title: message.title });
         return [];

@@ -1,6 +1,7 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { systemClock, type Clock } from './http';
+import { clientConfig } from '../aws';
 
 /**
  * Where a webhook URL is stored: a Secrets Manager secret (the whole string, or one key of a JSON
@@ -62,13 +63,13 @@ let ssmClient: SSMClient | undefined;
  */
 export async function getSecretsManagerClient(): Promise<SecretsManagerClient> {
   const sdk = await import('@aws-sdk/client-secrets-manager');
-  return (secretsManagerClient ??= new sdk.SecretsManagerClient({ retryMode: 'adaptive' }));
+  return (secretsManagerClient ??= new sdk.SecretsManagerClient(clientConfig()));
 }
 
 /** The module's SSM client, loaded and created on first use like `getSecretsManagerClient`. */
 export async function getSsmClient(): Promise<SSMClient> {
   const sdk = await import('@aws-sdk/client-ssm');
-  return (ssmClient ??= new sdk.SSMClient({ retryMode: 'adaptive' }));
+  return (ssmClient ??= new sdk.SSMClient(clientConfig()));
 }
 
 /**

@@ -10,7 +10,7 @@ import {
 import { chunk, distinct, errorMessage, settleWithConcurrency } from './concurrency';
 import { FailureStoreIncrementError } from './errors';
 import { DEFAULT_FAILURE_TTL_SECONDS, DETACHED_TTL_SECONDS, DetachedInstance, FailureStore, IncrementResult, StoredCluster } from './types';
-import { CLIENT_CONFIG } from '../../common/aws';
+import { clientConfig } from '../../common/aws';
 import { logger } from '../../common/powertools';
 
 export { DEFAULT_FAILURE_TTL_SECONDS };
@@ -24,7 +24,7 @@ const ALREADY_COUNTED = 'already-counted' as const;
 /** BatchWriteItem accepts at most 25 requests. */
 const BATCH_WRITE_MAX = 25;
 
-const defaultClient = new DynamoDBClient(CLIENT_CONFIG);
+const defaultClient = new DynamoDBClient(clientConfig());
 
 /** Options of {@link DynamoDbFailureStore}. */
 export interface DynamoDbFailureStoreOptions {
@@ -34,7 +34,7 @@ export interface DynamoDbFailureStoreOptions {
   readonly ttlSeconds?: number;
   /** Least time between two increments of one count: half the schedule period. @default 0 (no limit) */
   readonly minIncrementGapSeconds?: number;
-  /** @default - a module-scope client with `retryMode: 'adaptive'` */
+  /** @default - a module-scope client with the library's timeouts and budget-bounded retries (`clientConfig()`) */
   readonly client?: DynamoDBClient;
   /** UpdateItem calls in flight at once during `increment`. @default 10 */
   readonly concurrency?: number;

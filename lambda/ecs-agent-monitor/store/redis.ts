@@ -8,7 +8,7 @@ import { distinct, errorMessage } from './concurrency';
 import { FailureStoreIncrementError } from './errors';
 import type { FailureStoreClients, RedisFailureStoreConfig } from './index';
 import { DEFAULT_FAILURE_TTL_SECONDS, DETACHED_TTL_SECONDS, DetachedInstance, FailureStore, IncrementResult, StoredCluster } from './types';
-import { CLIENT_CONFIG, lazy } from '../../common/aws';
+import { clientConfig, lazy } from '../../common/aws';
 import { logger } from '../../common/powertools';
 
 /** Default prefix of the per-cluster hash key. */
@@ -455,7 +455,7 @@ export interface RedisEndpoint {
 /** ElastiCache is needed only to look up a replication group: its client loads on first use. */
 const elastiCache = lazy(async () => {
   const sdk = await import('@aws-sdk/client-elasticache');
-  return { sdk, client: new sdk.ElastiCacheClient(CLIENT_CONFIG) };
+  return { sdk, client: new sdk.ElastiCacheClient(clientConfig()) };
 });
 const endpointCache = new Map<string, Promise<RedisEndpoint>>();
 
@@ -543,7 +543,7 @@ interface RedisAuth {
 
 const secretsManager = lazy(async () => {
   const sdk = await import('@aws-sdk/client-secrets-manager');
-  return { sdk, client: new sdk.SecretsManagerClient(CLIENT_CONFIG) };
+  return { sdk, client: new sdk.SecretsManagerClient(clientConfig()) };
 });
 const authCache = new Map<string, Promise<RedisAuth>>();
 

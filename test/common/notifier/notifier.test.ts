@@ -5,6 +5,7 @@ import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { agentMonitorReport, FakeClock, ScriptedServer } from './support';
+import { Budget } from '../../../lambda/common/budget';
 import { resetRateGate } from '../../../lambda/common/notifier/http';
 import {
   clearWebhookUrlCache,
@@ -216,6 +217,20 @@ describe('createNotifier', () => {
     // 1.2 s left, less the 0.5 s reserve: the first backoff (750 ms) would end too late
     const results = await notifier.send(agentMonitorReport(), { remainingTimeMs: 1200 });
 
+    expect(results[0]).toMatchObject({ ok: false, attempts: 1 });
+    expect(results[0].error).toMatch(/no time left before the deadline/);
+  });
+
+  test('stops retrying when the current time budget is about to run out, without being told the time left', async () => {
+    // Prepare
+    server.fallback = { status: 500 };
+    const notifier = createNotifier([{ type: 'slack', secretArn: SLACK_SECRET }], options());
+    const budget = Budget.until(Date.now() + 700);
+
+    // Act: the first backoff (750 ms) would end after the budget's deadline
+    const results = await budget.within(() => notifier.send(agentMonitorReport()));
+
+    // Assess
     expect(results[0]).toMatchObject({ ok: false, attempts: 1 });
     expect(results[0].error).toMatch(/no time left before the deadline/);
   });

@@ -22,6 +22,14 @@ export class FakeLogs {
     return this;
   }
 
+  /** From now on, GetLogEvents is never answered (a Logs endpoint that hangs); the calls are still recorded. */
+  public neverAnswer(): void {
+    this.stub?.on(GetLogEventsCommand).callsFake((input: any) => {
+      this.calls.push(input);
+      return new Promise(() => undefined);
+    });
+  }
+
   public uninstall(): void {
     this.stub?.restore();
     this.stub = undefined;
