@@ -5,6 +5,7 @@
  * Each handler creates its own clients at module scope with `CLIENT_CONFIG`, so a bundle contains
  * only the clients its handler uses.
  */
+import { redact } from './redact';
 
 /**
  * SDK v3 client settings: adaptive retries (client-side rate limiting on throttling) with a few
@@ -140,13 +141,16 @@ export function errorName(error: unknown): string {
   return error instanceof Error ? error.name : 'Error';
 }
 
-/** A one-line description of an error for logs and notifications; never includes request data. */
+/**
+ * A one-line description of an error for logs and notifications; never includes request data, and secrets are masked
+ * (lambda/common/redact.ts). An HTTP answer shows `shownError(error)` instead.
+ */
 export function describeError(error: unknown): string {
   if (error instanceof Error) {
     const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-    return `${error.name}${status ? ` (HTTP ${status})` : ''}: ${error.message}`;
+    return redact(`${error.name}${status ? ` (HTTP ${status})` : ''}: ${error.message}`);
   }
-  return String(error);
+  return redact(String(error));
 }
 
 /**
