@@ -70,7 +70,7 @@ export class Redactor {
   private readonly values: readonly string[];
   private readonly words: readonly string[];
   private readonly identifiers: readonly string[];
-  private readonly known?: RegExp;
+  private readonly pattern?: RegExp;
 
   constructor(secrets: KnownSecrets = {}) {
     const identifiers = new Set([...secrets.identifiers ?? []].filter((i): i is string => typeof i === 'string' && i !== ''));
@@ -91,12 +91,17 @@ export class Redactor {
       ...[...this.words].sort(longestFirst).map((w) => `(?<![A-Za-z0-9_])${escapeRegExp(w)}(?![A-Za-z0-9_])`),
     ];
     // One pass, longest first: a value inside a longer one is masked with it.
-    if (alternatives.length > 0) this.known = new RegExp(alternatives.join('|'), 'g');
+    if (alternatives.length > 0) this.pattern = new RegExp(alternatives.join('|'), 'g');
   }
 
   /** How many known values and words it masks (after deriving their parts). */
   public get size(): number {
     return this.values.length + this.words.length;
+  }
+
+  /** What it knows, as the secrets to make another redactor with. */
+  public secrets(): KnownSecrets {
+    return { values: this.values, words: this.words, identifiers: this.identifiers };
   }
 
   /** A redactor that knows these secrets too. */
@@ -111,7 +116,7 @@ export class Redactor {
   /** The text with known secrets, then secret-looking text, masked. */
   public text(text: string): string {
     if (typeof text !== 'string' || text === '') return text;
-    const known = this.known ? text.replace(this.known, MASK) : text;
+    const known = this.pattern ? text.replace(this.pattern, MASK) : text;
     return maskPatterns(known);
   }
 
@@ -134,6 +139,10 @@ export function redactValue<T>(value: T, secrets?: KnownSecrets): T {
 // ------------------------------------------------------------------------------------------------ the active redactor
 
 const scope = new AsyncLocalStorage<Redactor>();
+/** Secrets known for the container's life (`rememberSecrets`), masked in every scope. */
+let remembered = Redactor.PATTERNS;
+/** Each scope's redactor combined with what is remembered, made again when more is remembered. */
+const combined = new WeakMap<Redactor, { readonly base: Redactor; readonly redactor: Redactor }>();
 
 /**
  * Runs `fn` with `redactor` as the active one: the logger, `describeError`, the notifier and `redact()` without
@@ -143,9 +152,29 @@ export function withRedactor<T>(redactor: Redactor, fn: () => T): T {
   return scope.run(redactor, fn);
 }
 
-/** The redactor of the current {@link withRedactor} scope, or {@link Redactor.PATTERNS} outside one. */
+/**
+ * Secrets read once and kept for the container's life (a webhook URL, a password from Secrets Manager): the active
+ * redactor masks them in every scope from now on.
+ */
+export function rememberSecrets(secrets: KnownSecrets): void {
+  remembered = remembered.with(secrets);
+}
+
+/** Forgets what `rememberSecrets` remembered (tests). */
+export function forgetRememberedSecrets(): void {
+  remembered = Redactor.PATTERNS;
+}
+
+/** The redactor of the current {@link withRedactor} scope with the remembered secrets, or the remembered ones alone. */
 export function activeRedactor(): Redactor {
-  return scope.getStore() ?? Redactor.PATTERNS;
+  const own = scope.getStore();
+  if (!own) return remembered;
+  if (remembered.size === 0) return own;
+  const made = combined.get(own);
+  if (made?.base === remembered) return made.redactor;
+  const redactor = own.with(remembered.secrets());
+  combined.set(own, { base: remembered, redactor });
+  return redactor;
 }
 
 // ------------------------------------------------------------------------------------------------ what is shown

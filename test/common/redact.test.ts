@@ -1,8 +1,8 @@
 import { describeError } from '../../lambda/common/aws';
 import { logger } from '../../lambda/common/powertools';
 import {
-  MASK, MIN_SECRET_LENGTH, Redactor, ShownError, activeRedactor, isSecretKey, redact, redactValue, secretParts, shownError, shownIdentifier,
-  withRedactor,
+  MASK, MIN_SECRET_LENGTH, Redactor, ShownError, activeRedactor, forgetRememberedSecrets, isSecretKey, redact, redactValue, rememberSecrets,
+  secretParts, shownError, shownIdentifier, withRedactor,
 } from '../../lambda/common/redact';
 import { StdoutCapture } from '../support/handler-harness';
 
@@ -151,6 +151,24 @@ describe('the active redactor', () => {
     // Assess
     expect(inside).toEqual(['pw ***', { pw: MASK }]);
     expect(redact('pw hunter2')).toBe('pw hunter2');
+  });
+
+  test('remembered secrets are masked in every scope and outside one, until forgotten', () => {
+    // Prepare
+    rememberSecrets({ values: ['https://hooks.example.com/remembered-path'] });
+
+    try {
+      // Act
+      const outside = redact('posting to https://hooks.example.com/remembered-path');
+      const inside = withRedactor(new Redactor({ values: ['hunter2'] }), () => redact('hunter2 and https://hooks.example.com/remembered-path'));
+
+      // Assess
+      expect(outside).toBe('posting to ***');
+      expect(inside).toBe('*** and ***');
+    } finally {
+      forgetRememberedSecrets();
+    }
+    expect(redact('https://hooks.example.com/remembered-path')).toBe('https://hooks.example.com/remembered-path');
   });
 });
 
