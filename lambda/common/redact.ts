@@ -224,6 +224,35 @@ export function shownIdentifier(value: unknown): string | undefined {
 // ------------------------------------------------------------------------------------------------ known values
 
 /**
+ * The values of ECS container overrides as secrets: each environment value (masked anywhere), each command (whole,
+ * anywhere) and its arguments (as whole words); the containers' names are identifiers, never masked. Reads the API's
+ * shape (`[{ name, command, environment: [{ name, value }] }]`, as RunTask takes it and a task event reports it) and
+ * CloudFormation's (`Name`, `Command`, `Environment`, `Value`), tolerantly: what is not a list or a string is skipped.
+ */
+export function containerOverrideSecrets(containerOverrides: unknown): { values: string[]; words: string[]; identifiers: string[] } {
+  const values: string[] = [];
+  const words: string[] = [];
+  const identifiers: string[] = [];
+  const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  for (const o of Array.isArray(containerOverrides) ? containerOverrides.filter(isRecord) : []) {
+    const name = o.name ?? o.Name;
+    if (typeof name === 'string') identifiers.push(name);
+    const environment = o.environment ?? o.Environment;
+    for (const e of Array.isArray(environment) ? environment.filter(isRecord) : []) {
+      const value = e.value ?? e.Value;
+      if (value !== undefined && value !== null) values.push(String(value));
+    }
+    const given = o.command ?? o.Command;
+    const command = Array.isArray(given) ? given.filter((c): c is string => typeof c === 'string') : [];
+    if (command.length > 0) {
+      values.push(command.join(' '));
+      words.push(...command);
+    }
+  }
+  return { values, words, identifiers };
+}
+
+/**
  * The parts of a known secret value to mask: the value itself (and its URL- and JSON-escaped forms), the password of
  * every URL in it, and the value of every `KEY=value` in it whose KEY names a secret (`isSecretKey`); parts shorter
  * than MIN_SECRET_LENGTH are dropped.
@@ -253,8 +282,12 @@ const SECRET_KEY_PARTS = new Set([
 /** Whole keys that contain a secret word without a separator (`dbpassword`, `mysecret`). */
 const SECRET_KEY_SUBSTRINGS = ['password', 'passwd', 'passphrase', 'secret', 'token', 'credential', 'apikey', 'privatekey'];
 
-/** Whether a key (`DB_PASSWORD`, `apiKey`, `X-Amz-Signature`) names a secret. */
+/**
+ * Whether a key (`DB_PASSWORD`, `apiKey`, `X-Amz-Signature`) names a secret. An error's name (`ExpiredTokenException`,
+ * `CredentialsProviderError`) does not: what follows it is its message.
+ */
 export function isSecretKey(key: string): boolean {
+  if (/(?:Error|Exception|Fault|Failure)$/.test(key)) return false;
   const lower = key.toLowerCase();
   if (SECRET_KEY_SUBSTRINGS.some((s) => lower.includes(s))) return true;
   const parts = key.replace(/([a-z0-9])([A-Z])/g, '$1 $2').split(/[\s_.-]+/).map((p) => p.toLowerCase()).filter(Boolean);

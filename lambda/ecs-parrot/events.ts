@@ -10,7 +10,7 @@
  * The normalized events are also the `data.events` of the generic webhook's JSON (README, "EcsParrot"), as
  * `shownEvent` shows them.
  */
-import { NOT_SHOWN, shownIdentifier } from '../common/redact';
+import { NOT_SHOWN, Redactor, containerOverrideSecrets, shownIdentifier } from '../common/redact';
 
 /** The detail types EcsParrot reads. */
 export const DETAIL_TYPES = {
@@ -257,10 +257,15 @@ function parseTask(base: Base, d: Json, resources: string[], detailType: string)
   const taskArn = str(d.taskArn) ?? resources.find((r) => r.includes(':task/'));
   if (!taskArn) return { malformed: 'a task event without taskArn', detailType };
   if (!Array.isArray(d.containers) || d.containers.length === 0) return { malformed: 'a task event without containers', detailType };
+  // The task's container overrides (a command, environment values) are never kept; where ECS quotes them in a reason
+  // (`CannotStartContainerError: ... exec: "<command>"`), they are masked.
+  const overrides = containerOverrideSecrets(isObject(d.overrides) ? d.overrides.containerOverrides : undefined);
+  const redactor = overrides.values.length + overrides.words.length > 0 ? overridesRedactor(overrides, d) : undefined;
+  const mask = (text: string | undefined) => (text === undefined || !redactor ? text : redactor.text(text));
   const containers: ContainerState[] = d.containers.filter(isObject).map((c, i) => ({
     name: str(c.name) ?? `container ${i + 1}`,
     ...(num(c.exitCode) !== undefined ? { exitCode: num(c.exitCode) } : {}),
-    ...(str(c.reason) ? { reason: str(c.reason) } : {}),
+    ...(str(c.reason) ? { reason: mask(str(c.reason)) } : {}),
     ...(str(c.lastStatus) ? { lastStatus: str(c.lastStatus) } : {}),
     ...(str(c.image) ? { image: str(c.image) } : {}),
   }));
@@ -290,7 +295,7 @@ function parseTask(base: Base, d: Json, resources: string[], detailType: string)
       availabilityZone: str(d.availabilityZone),
       startedBy: str(d.startedBy),
       stopCode: str(d.stopCode),
-      stoppedReason: str(d.stoppedReason),
+      stoppedReason: mask(str(d.stoppedReason)),
       startedAt: started?.toISOString(),
       stoppedAt: stopped?.toISOString(),
       uptimeSeconds: started && stopped && stopped >= started ? Math.round((stopped.getTime() - started.getTime()) / 1000) : undefined,
@@ -370,6 +375,16 @@ function parseService(base: Base, d: Json, resources: string[], detailType: stri
       capacityProviderArns: stringList(d.capacityProviderArns),
     }),
   };
+}
+
+/** A redactor of a task's override values that keeps the names of its containers, cluster and task definition. */
+function overridesRedactor(overrides: ReturnType<typeof containerOverrideSecrets>, d: Json): Redactor {
+  const containerNames = Array.isArray(d.containers) ? d.containers.filter(isObject).map((c) => str(c.name)) : [];
+  const definition = taskDefinitionName(str(d.taskDefinitionArn));
+  return new Redactor({
+    ...overrides,
+    identifiers: [...overrides.identifiers, ...containerNames, clusterName(str(d.clusterArn)), definition, definition?.split(':')[0]],
+  });
 }
 
 /**

@@ -4,7 +4,7 @@
  * CloudFormation shows when it failed. No AWS calls here: the shell (index.ts) reads AWS, calls these and acts.
  */
 import { createHash } from 'node:crypto';
-import { activeRedactor, type KnownSecrets } from '../common/redact';
+import { activeRedactor, containerOverrideSecrets, type KnownSecrets } from '../common/redact';
 
 // ---------------------------------------------------------------------------------------------- properties
 
@@ -240,18 +240,10 @@ export function overrideSecrets(...rawProperties: unknown[]): KnownSecrets {
     identifiers.push(...[lastPart(raw.Cluster), taskDefinition, taskDefinition?.split(':')[0]].filter((i): i is string => !!i));
     const criteria = isRecord(raw.SuccessCriteria) && Array.isArray(raw.SuccessCriteria.Containers) ? raw.SuccessCriteria.Containers : [];
     identifiers.push(...criteria.filter((c): c is string => typeof c === 'string'));
-    const overrides = Array.isArray(raw.ContainerOverrides) ? raw.ContainerOverrides : [];
-    for (const o of overrides.filter(isRecord)) {
-      if (typeof o.Name === 'string') identifiers.push(o.Name);
-      for (const e of Array.isArray(o.Environment) ? o.Environment.filter(isRecord) : []) {
-        if (e.Value !== undefined && e.Value !== null) values.push(String(e.Value));
-      }
-      const command = Array.isArray(o.Command) ? o.Command.filter((c): c is string => typeof c === 'string') : [];
-      if (command.length > 0) {
-        values.push(command.join(' '));
-        words.push(...command);
-      }
-    }
+    const overrides = containerOverrideSecrets(raw.ContainerOverrides);
+    values.push(...overrides.values);
+    words.push(...overrides.words);
+    identifiers.push(...overrides.identifiers);
   }
   return { values, words, identifiers };
 }

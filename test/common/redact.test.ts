@@ -56,7 +56,7 @@ describe('secret-looking text', () => {
   test.each([
     ['DB_PASSWORD', true], ['password', true], ['apiKey', true], ['X-Amz-Signature', true], ['clientSecret', true], ['GITHUB_TOKEN', true],
     ['mysecretvalue', true], ['AWS_SECRET_ACCESS_KEY', true], ['sig', true], ['Authorization', true],
-    ['monkey', false], ['desiredCount', false], ['cluster', false], ['reason', false], ['signal', false], ['keyboard', false],
+    ['ExpiredTokenException', false], ['CredentialsProviderError', false], ['monkey', false], ['desiredCount', false], ['cluster', false], ['reason', false], ['signal', false], ['keyboard', false],
   ])('a key named %s is a secret key: %s', (key, secret) => {
     expect(isSecretKey(key)).toBe(secret);
   });

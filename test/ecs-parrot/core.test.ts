@@ -164,6 +164,30 @@ describe('what an event shows', () => {
     expect(call(eventName, requestParameters).target).toBe(target);
   });
 
+  test('a task\'s override values are masked where ECS quotes them in a reason, and never kept', () => {
+    // Prepare: RunTask's overrides, as the task event reports them
+    const raw = taskEvent({
+      taskId: hexId('override'),
+      group: 'family:migrate',
+      taskDefinition: 'migrate:3',
+      lastStatus: 'STOPPED',
+      containers: [{ name: 'migrate', reason: 'CannotStartContainerError: exec: "psql postgres://u:pw-1234@db/app": not found; token abcd-secret-9' }],
+      stopCode: 'TaskFailedToStart',
+      stoppedReason: 'Task failed to start',
+      createdAt: at(0),
+      at: at(5),
+      version: 3,
+    });
+    raw.detail.overrides = { containerOverrides: [{ name: 'migrate', command: ['psql', 'postgres://u:pw-1234@db/app'], environment: [{ name: 'T', value: 'abcd-secret-9' }] }] };
+
+    // Act
+    const event = parsed(raw) as TaskStateEvent;
+
+    // Assess: the container keeps its name (an identifier), the command and the value are masked
+    expect(event.containers).toEqual([expect.objectContaining({ name: 'migrate', reason: 'CannotStartContainerError: exec: "***": not found; token ***' })]);
+    expect(JSON.stringify(event)).not.toMatch(/pw-1234|abcd-secret-9|overrides/);
+  });
+
   test('a cluster or service parameter that is no identifier is not shown as the call\'s cluster or service', () => {
     const e = call('UpdateService', { cluster: 'prod hunter2', service: 'api DB_PASSWORD=hunter2' });
     expect([e.cluster, e.service]).toEqual(['(not shown)', undefined]);
