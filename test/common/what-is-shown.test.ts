@@ -23,7 +23,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { EcsAgentMonitor, EcsParrot, NotificationChannel, Severity, TaskLaunchTarget } from '../../src';
 import { loadMonitor } from '../ecs-agent-monitor/support/monitor';
 import { loadUpdater, updaterEnvironment } from '../ecs-agent-updater/support/updater';
-import { ACCOUNT, REGION, apiCallEvent, hexId, sqsBatch, taskEvent } from '../ecs-parrot/support/events';
+import { ACCOUNT, REGION, hexId, sqsBatch } from '../ecs-parrot/support/events';
 import { ParrotWorld, SLACK_SECRET_ARN, TOPIC_ARN, loadParrot } from '../ecs-parrot/support/parrot';
 import { defaultStatusApiEnvironment } from '../ecs-status-api/support/environment';
 import { seedSampleFleet } from '../ecs-status-api/support/sample-fleet';
@@ -34,12 +34,11 @@ import { FakeDynamoDb } from '../support/fake-dynamodb';
 import { FakeFleet } from '../support/fake-fleet';
 import { StdoutCapture, advanceClock, useFakeClock } from '../support/handler-harness';
 import {
-  SECRET, SECRETS, SECRET_COMMAND, SECRET_ENVIRONMENT, SECRET_ERROR_MESSAGE, SECRET_STOP_REASON, numbered, shownSecrets, webhookPath,
+  SECRET, SECRETS, SECRET_COMMAND, SECRET_ENVIRONMENT, SECRET_ERROR_MESSAGE, numbered, parrotCarriers, shownSecrets, webhookPath,
 } from '../support/shown-secrets';
 import { synthesizedEnvironment } from '../support/synthesized-environment';
 
 const T0 = new Date('2026-03-02T08:00:00.000Z');
-const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
 const ORIGINAL_ENV = { ...process.env };
 
 /** An AWS error whose message quotes secret-looking text (the SDK's shape: name, message, HTTP status). */
@@ -87,63 +86,13 @@ describe('EcsParrot: every format and every log line', () => {
     return synthesizedEnvironment(stack, parrot.handler);
   }
 
-  /** The events that carry the secrets: API calls with a command, a reason, overrides and an error, and the tasks they touched. */
-  function events(): unknown[] {
-    const taskId = hexId('secret-task');
-    const call = (eventName: string, requestParameters: Record<string, unknown>, extra: { errorCode?: string; errorMessage?: string } = {}) =>
-      apiCallEvent({ eventName, requestParameters, at: at(0), user: 'alice', seed: eventName, ...extra });
-    const overrides = {
-      containerOverrides: [{
-        name: 'migrate',
-        command: SECRET_COMMAND,
-        environment: Object.entries(SECRET_ENVIRONMENT).map(([name, value]) => ({ name, value })),
-      }],
-    };
-    // The task StopTask stopped: ECS reports the reason given to StopTask as its stopped reason.
-    const stopped = taskEvent({
-      taskId,
-      group: 'service:api',
-      taskDefinition: 'api:42',
-      lastStatus: 'STOPPED',
-      containers: [{ name: 'web', exitCode: 2 }],
-      stopCode: 'UserInitiated',
-      stoppedReason: SECRET_STOP_REASON,
-      createdAt: at(-600),
-      startedAt: at(-580),
-      at: at(5),
-      version: 7,
-    });
-    // The task RunTask started with the overrides: ECS quotes its command in the container's reason.
-    const failed = taskEvent({
-      taskId: hexId('secret-run'),
-      group: 'family:migrate',
-      taskDefinition: 'migrate:3',
-      lastStatus: 'STOPPED',
-      containers: [{ name: 'migrate', reason: `CannotStartContainerError: exec: "${SECRET_COMMAND.join(' ')}": permission denied` }],
-      stopCode: 'TaskFailedToStart',
-      stoppedReason: 'Task failed to start',
-      createdAt: at(-60),
-      at: at(6),
-      version: 3,
-    });
-    (failed as any).detail.overrides = overrides;
-    return [
-      call('ExecuteCommand', { cluster: 'prod', task: taskId, container: 'web', command: SECRET_COMMAND.join(' '), interactive: true }),
-      call('StopTask', { cluster: 'prod', task: taskId, reason: SECRET_STOP_REASON }),
-      call('RunTask', { cluster: 'prod', taskDefinition: 'migrate:3', count: 1, overrides }),
-      call('RunTask', { cluster: 'prod', taskDefinition: 'migrate:3', count: 1, overrides }, { errorCode: 'InvalidParameterException', errorMessage: SECRET_ERROR_MESSAGE }),
-      stopped,
-      failed,
-    ];
-  }
-
   test('no chat body of any format, no log line, carries a secret, a command, a reason given to StopTask or an override value', async () => {
     // Prepare: the Teams webhook answers 404 with a body that quotes its URL; the others take the messages
     world.slack.script(webhookPath('teams'), { status: 404, body: `no such webhook: ${world.slack.url(webhookPath('teams'))}` });
     const handler = loadParrot(environment(), world.clock);
 
     // Act
-    const result = await handler(sqsBatch(events()));
+    const result = await handler(sqsBatch(parrotCarriers(T0)));
 
     // Assess: messages went out in every format (so the scan is over something)...
     const bodies = (channel: string) => world.slack.requestsTo(webhookPath(channel)).map((r) => r.body);

@@ -5,6 +5,7 @@
  * every handler over them and scan every chat body, CloudFormation reason, HTTP body and log line with
  * {@link shownSecrets}.
  */
+import { apiCallEvent, hexId, taskEvent } from '../ecs-parrot/support/events';
 
 /** Each value must never be shown; the names say where it was planted. */
 export const SECRET = {
@@ -52,6 +53,61 @@ export const SECRET_ERROR_MESSAGE = `Invalid request: DB_PASSWORD=${SECRET.error
 /** A webhook URL path whose last part is its secret. */
 export function webhookPath(channel: string): string {
   return `/services/T0AAA/B0BBB/${channel}-${SECRET.webhookToken}`;
+}
+
+/**
+ * EcsParrot's events that carry the secrets, at `now`: API calls with a command (ExecuteCommand), a reason (StopTask),
+ * overrides (RunTask) and an error message that quotes secrets (a failed RunTask), the task StopTask stopped (ECS
+ * reports the reason given to StopTask as its stopped reason), and the task RunTask started with the overrides,
+ * whose container reason quotes the command. With `apiCalls` ExecuteCommand, StopTask and RunTask and
+ * `minimumSeverity` INFO, every one is reported.
+ */
+export function parrotCarriers(now: Date): unknown[] {
+  const at = (seconds: number) => new Date(now.getTime() + seconds * 1000);
+  const taskId = hexId('secret-task');
+  const call = (eventName: string, requestParameters: Record<string, unknown>, extra: { errorCode?: string; errorMessage?: string } = {}) =>
+    apiCallEvent({ eventName, requestParameters, at: at(0), user: 'alice', seed: `${eventName}${extra.errorCode ?? ''}`, ...extra });
+  const overrides = {
+    containerOverrides: [{
+      name: 'migrate',
+      command: SECRET_COMMAND,
+      environment: Object.entries(SECRET_ENVIRONMENT).map(([name, value]) => ({ name, value })),
+    }],
+  };
+  const stopped = taskEvent({
+    taskId,
+    group: 'service:api',
+    taskDefinition: 'api:42',
+    lastStatus: 'STOPPED',
+    containers: [{ name: 'web', exitCode: 2 }],
+    stopCode: 'UserInitiated',
+    stoppedReason: SECRET_STOP_REASON,
+    createdAt: at(-600),
+    startedAt: at(-580),
+    at: at(5),
+    version: 7,
+  });
+  const failed = taskEvent({
+    taskId: hexId('secret-run'),
+    group: 'family:migrate',
+    taskDefinition: 'migrate:3',
+    lastStatus: 'STOPPED',
+    containers: [{ name: 'migrate', reason: `CannotStartContainerError: exec: "${SECRET_COMMAND.join(' ')}": permission denied` }],
+    stopCode: 'TaskFailedToStart',
+    stoppedReason: 'Task failed to start',
+    createdAt: at(-60),
+    at: at(6),
+    version: 3,
+  });
+  failed.detail.overrides = overrides;
+  return [
+    call('ExecuteCommand', { cluster: 'prod', task: taskId, container: 'web', command: SECRET_COMMAND.join(' '), interactive: true }),
+    call('StopTask', { cluster: 'prod', task: taskId, reason: SECRET_STOP_REASON }),
+    call('RunTask', { cluster: 'prod', taskDefinition: 'migrate:3', count: 1, overrides }),
+    call('RunTask', { cluster: 'prod', taskDefinition: 'migrate:3', count: 1, overrides }, { errorCode: 'InvalidParameterException', errorMessage: SECRET_ERROR_MESSAGE }),
+    stopped,
+    failed,
+  ];
 }
 
 /** Where a planted value was found: the value, and the text around it. */
