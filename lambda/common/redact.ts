@@ -24,10 +24,15 @@
  *   signature or authorization, `Bearer` and `Basic` credentials, AWS access key ids (`AKIA…`, `ASIA…`), JSON web
  *   tokens, Slack and GitHub tokens, Slack, Teams and Discord webhook paths, and PEM private keys.
  *
- * The functions' logger passes every string of every log line through {@link activeRedactor} (lambda/common/powertools.ts),
- * `describeError` masks what it returns (lambda/common/aws.ts), and the notifier masks every string of every message
- * before it renders it (lambda/common/notifier). A handler that knows secret values (EcsTaskRunner: its overrides) runs
- * under {@link withRedactor}, so all three mask them too.
+ * Where the rule is applied:
+ * - the functions' logger passes every string of every log line through {@link activeRedactor}
+ *   (lambda/common/powertools.ts), `describeError` masks what it returns (lambda/common/aws.ts), and the notifier masks
+ *   every string of every message, its `data` too, before any channel renders it (lambda/common/notifier);
+ * - a handler that knows secret values runs under {@link withRedactor} (EcsTaskRunner: its overrides, from
+ *   {@link containerOverrideSecrets}), and values read once for the container's life are {@link rememberSecrets}
+ *   (webhook URLs, the Redis AUTH token), so all three mask them too;
+ * - what a handler shows it builds from {@link shownIdentifier} (a request parameter shown only with an identifier's
+ *   shape) and {@link shownError} (an HTTP answer's error: name and status, or a {@link ShownError}'s own message).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 
@@ -126,12 +131,14 @@ export class Redactor {
   }
 }
 
-/** `text` with secret-looking text and the given known values masked. */
+/**
+ * `text` masked by the active redactor, or, with `secrets`, by a redactor that knows only those (and the patterns).
+ */
 export function redact(text: string, secrets?: KnownSecrets): string {
   return (secrets ? new Redactor(secrets) : activeRedactor()).text(text);
 }
 
-/** A copy of `value` with every string in it masked as `redact` masks text. */
+/** A copy of `value` with every string in it (not the keys) masked as `redact` masks text. */
 export function redactValue<T>(value: T, secrets?: KnownSecrets): T {
   return (secrets ? new Redactor(secrets) : activeRedactor()).value(value);
 }
