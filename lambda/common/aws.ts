@@ -11,6 +11,7 @@ import type {
   HttpHandlerOptions, RetryErrorInfo, RetryStrategyV2, RetryToken, StandardRetryBackoffStrategy, StandardRetryToken,
 } from '@smithy/types';
 import { BudgetExhausted, MIN_CALL_MS, currentBudget, isOutOfTime, markOutOfTime } from './budget';
+import { redact } from './redact';
 
 /** What `clientConfig` sets unless told otherwise. */
 export const CLIENT_DEFAULTS = {
@@ -295,17 +296,18 @@ export function errorName(error: unknown): string {
 }
 
 /**
- * A one-line description of an error for logs and notifications; never includes request data. An error whose retries
- * the time budget stopped says so; a `BudgetExhausted` is its own message ("not done: out of time (...)").
+ * A one-line description of an error for logs and notifications; never includes request data, and secrets are masked
+ * (lambda/common/redact.ts); an HTTP answer shows `shownError(error)` instead. An error whose retries the time budget
+ * stopped says so; a `BudgetExhausted` is its own message ("not done: out of time (...)").
  */
 export function describeError(error: unknown): string {
   if (error instanceof BudgetExhausted) return error.message;
   if (error instanceof Error) {
     const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
     const cut = isOutOfTime(error) ? '; not retried: out of time' : '';
-    return `${error.name}${status ? ` (HTTP ${status})` : ''}: ${error.message}${cut}`;
+    return redact(`${error.name}${status ? ` (HTTP ${status})` : ''}: ${error.message}${cut}`);
   }
-  return String(error);
+  return redact(String(error));
 }
 
 /**

@@ -16,7 +16,7 @@ import {
 } from '@aws-sdk/client-auto-scaling';
 import { DescribeLaunchTemplateVersionsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import type { InstanceState } from './core';
-import { clientConfig, chunk, paginate, settleWithConcurrency } from '../common/aws';
+import { clientConfig, chunk, describeError, paginate, settleWithConcurrency } from '../common/aws';
 
 /** What a group launches now: the AMIs it may launch, or why that cannot be told. */
 export type GroupImage = { readonly amis: readonly string[] } | { readonly unknown: string };
@@ -161,7 +161,7 @@ export async function readGroupImages(instanceIds: ReadonlySet<string>): Promise
       const ref = spec.LaunchTemplateId ?? `name:${spec.LaunchTemplateName}`;
       const image = templateImages.get(`${ref}@${spec.Version ?? '$Default'}`);
       const template = spec.LaunchTemplateName ?? spec.LaunchTemplateId;
-      if (image instanceof Error) unknown = `launch template ${template} could not be read: ${image.name}: ${image.message}`;
+      if (image instanceof Error) unknown = `launch template ${template} could not be read: ${describeError(image)}`;
       else if (image === undefined) unknown = `launch template ${template} version ${spec.Version ?? '$Default'} names no AMI`;
       else if (image.startsWith('resolve:ssm:')) unknown = `launch template ${template} takes its AMI from ${image.slice('resolve:ssm:'.length)} at launch`;
       else amis.push(image);

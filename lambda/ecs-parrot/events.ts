@@ -7,8 +7,10 @@
  * Nothing here throws on such an event: what cannot be read is left out, and an event that cannot be used at all
  * (no `detail`, an unknown `detail-type`, a task without containers) comes back as `{ malformed: reason }`.
  *
- * The normalized events are also the `data.events` of the generic webhook's JSON (README, "EcsParrot").
+ * The normalized events are also the `data.events` of the generic webhook's JSON (README, "EcsParrot"), as
+ * `shownEvent` shows them.
  */
+import { NOT_SHOWN, Redactor, containerOverrideSecrets, shownIdentifier } from '../common/redact';
 
 /** The detail types EcsParrot reads. */
 export const DETAIL_TYPES = {
@@ -128,7 +130,10 @@ export interface ApiCallEvent extends EventBase {
   readonly errorMessage?: string;
   /** The service the call names (`service` or `serviceName`). */
   readonly service?: string;
-  /** What the call was about, in a few words: `service=api desiredCount=3`. */
+  /**
+   * What the call was about, in a few words, from identifiers only: `service=api desiredCount=3`,
+   * `task=0f1e2d3c container=app command=(not shown)`. Free-text parameters are named, never shown.
+   */
   readonly target: string;
 }
 
@@ -252,10 +257,15 @@ function parseTask(base: Base, d: Json, resources: string[], detailType: string)
   const taskArn = str(d.taskArn) ?? resources.find((r) => r.includes(':task/'));
   if (!taskArn) return { malformed: 'a task event without taskArn', detailType };
   if (!Array.isArray(d.containers) || d.containers.length === 0) return { malformed: 'a task event without containers', detailType };
+  // The task's container overrides (a command, environment values) are never kept; where ECS quotes them in a reason
+  // (`CannotStartContainerError: ... exec: "<command>"`), they are masked.
+  const overrides = containerOverrideSecrets(isObject(d.overrides) ? d.overrides.containerOverrides : undefined);
+  const redactor = overrides.values.length + overrides.words.length > 0 ? overridesRedactor(overrides, d) : undefined;
+  const mask = (text: string | undefined) => (text === undefined || !redactor ? text : redactor.text(text));
   const containers: ContainerState[] = d.containers.filter(isObject).map((c, i) => ({
     name: str(c.name) ?? `container ${i + 1}`,
     ...(num(c.exitCode) !== undefined ? { exitCode: num(c.exitCode) } : {}),
-    ...(str(c.reason) ? { reason: str(c.reason) } : {}),
+    ...(str(c.reason) ? { reason: mask(str(c.reason)) } : {}),
     ...(str(c.lastStatus) ? { lastStatus: str(c.lastStatus) } : {}),
     ...(str(c.image) ? { image: str(c.image) } : {}),
   }));
@@ -285,7 +295,7 @@ function parseTask(base: Base, d: Json, resources: string[], detailType: string)
       availabilityZone: str(d.availabilityZone),
       startedBy: str(d.startedBy),
       stopCode: str(d.stopCode),
-      stoppedReason: str(d.stoppedReason),
+      stoppedReason: mask(str(d.stoppedReason)),
       startedAt: started?.toISOString(),
       stoppedAt: stopped?.toISOString(),
       uptimeSeconds: started && stopped && stopped >= started ? Math.round((stopped.getTime() - started.getTime()) / 1000) : undefined,
@@ -367,11 +377,29 @@ function parseService(base: Base, d: Json, resources: string[], detailType: stri
   };
 }
 
-/** Request parameters worth naming, in this order. */
+/** A redactor of a task's override values that keeps the names of its containers, cluster and task definition. */
+function overridesRedactor(overrides: ReturnType<typeof containerOverrideSecrets>, d: Json): Redactor {
+  const containerNames = Array.isArray(d.containers) ? d.containers.filter(isObject).map((c) => str(c.name)) : [];
+  const definition = taskDefinitionName(str(d.taskDefinitionArn));
+  return new Redactor({
+    ...overrides,
+    identifiers: [...overrides.identifiers, ...containerNames, clusterName(str(d.clusterArn)), definition, definition?.split(':')[0]],
+  });
+}
+
+/**
+ * Request parameters worth naming, in this order: identifiers and settings of what the call acted on. Each is shown
+ * only with an identifier's shape (`shownIdentifier`); anything else a request holds is not shown.
+ */
 const TARGET_PARAMETERS = [
   'service', 'serviceName', 'taskDefinition', 'family', 'task', 'containerInstance', 'desiredCount', 'count', 'launchType',
-  'forceNewDeployment', 'status', 'force', 'container', 'command', 'reason', 'clusterName',
+  'forceNewDeployment', 'status', 'force', 'container', 'clusterName',
 ];
+/**
+ * Request parameters a user types as free text or fills with values (a command, a reason, container overrides and
+ * their environment): never shown, only named as `command=(not shown)`, so a responder knows they were given.
+ */
+export const FREE_TEXT_PARAMETERS = ['command', 'reason', 'overrides', 'containerOverrides'];
 
 function parseApiCall(base: Base, d: Json, detailType: string): ParseResult {
   const eventName = str(d.eventName);
@@ -398,14 +426,20 @@ function parseApiCall(base: Base, d: Json, detailType: string): ParseResult {
   }
   const request = isObject(d.requestParameters) ? d.requestParameters : {};
   // A call that acts in a cluster and names none acts in the cluster named `default`.
-  const cluster = clusterName(str(request.cluster) ?? (eventName === 'CreateCluster' ? str(request.clusterName) : undefined))
-    ?? (CLUSTERED_CALLS.has(eventName) ? 'default' : undefined);
+  // A request holds what the caller typed, also where an identifier belongs (a call ECS refused): only identifiers are kept.
+  const clusterParameter = str(request.cluster) ?? (eventName === 'CreateCluster' ? str(request.clusterName) : undefined);
+  const cluster = clusterParameter !== undefined
+    ? shownIdentifier(clusterName(clusterParameter)) ?? NOT_SHOWN
+    : CLUSTERED_CALLS.has(eventName) ? 'default' : undefined;
   const serviceParameter = str(request.service) ?? str(request.serviceName);
-  const service = serviceParameter?.startsWith('arn:') ? resourceParts(serviceParameter).name : serviceParameter;
-  const target = TARGET_PARAMETERS
-    .filter((name) => request[name] !== undefined && request[name] !== null && typeof request[name] !== 'object')
-    .map((name) => `${name}=${shorten(String(request[name]))}`)
-    .join(' ');
+  const service = shownIdentifier(serviceParameter?.startsWith('arn:') ? resourceParts(serviceParameter).name : serviceParameter);
+  const target = [
+    ...TARGET_PARAMETERS.flatMap((name) => {
+      const shown = shownIdentifier(request[name]);
+      return shown === undefined ? [] : [`${name}=${shorten(shown)}`];
+    }),
+    ...FREE_TEXT_PARAMETERS.filter((name) => request[name] !== undefined && request[name] !== null).map((name) => `${name}=${NOT_SHOWN}`),
+  ].join(' ');
   return {
     event: clean<ApiCallEvent>({
       ...base,
@@ -442,6 +476,31 @@ const CLUSTERED_CALLS = new Set([
 function shorten(value: string): string {
   const short = value.startsWith('arn:') ? value.split(/[/:]/).slice(-1)[0] : value;
   return short.length > 60 ? `${short.slice(0, 57)}...` : short;
+}
+
+/** ECS's own stopped reason of a task stopped by StopTask without a reason. */
+export const DEFAULT_USER_STOP_REASON = 'Task stopped by user';
+
+/** What a message says instead of the reason given to StopTask. */
+export const USER_STOP_REASON_NOT_SHOWN = `the reason given to StopTask ${NOT_SHOWN}`;
+
+/**
+ * The event as a person may see it (messages, the generic webhook's data): a task stopped by StopTask
+ * (`UserInitiated`) has its stopped reason, which is the text given to StopTask, replaced, and its `startedBy` is
+ * shown only with an identifier's shape. The rest is identifiers and what AWS wrote; API calls name identifiers only
+ * from the start (`target`).
+ */
+export function shownEvent<E extends ParrotEvent>(event: E): E {
+  if (event.type !== 'task') return event;
+  const task = event as TaskStateEvent;
+  const reasonHidden = task.stopCode === 'UserInitiated' && task.stoppedReason !== undefined && task.stoppedReason !== DEFAULT_USER_STOP_REASON;
+  const startedByHidden = task.startedBy !== undefined && shownIdentifier(task.startedBy) === undefined;
+  if (!reasonHidden && !startedByHidden) return event;
+  return clean({
+    ...task,
+    stoppedReason: reasonHidden ? USER_STOP_REASON_NOT_SHOWN : task.stoppedReason,
+    startedBy: startedByHidden ? NOT_SHOWN : task.startedBy,
+  }) as E;
 }
 
 /** Drops undefined members, so the JSON and the tests see only what the event had. */

@@ -4,7 +4,9 @@
  * to the ECS console and the containers' logs, and the normalized events as data for the generic webhook.
  */
 import { describeExit, type Digest, type EventFacts, type IncidentDecision, type Line, type Severity, type Subject, UNKNOWN_CLUSTER } from './core';
-import { type ApiCallEvent, type ContainerInstanceEvent, type DeploymentEvent, type ParrotEvent, type ServiceActionEvent, type TaskStateEvent } from './events';
+import {
+  type ApiCallEvent, type ContainerInstanceEvent, type DeploymentEvent, type ParrotEvent, type ServiceActionEvent, type TaskStateEvent, shownEvent,
+} from './events';
 import type { MessageField, MessageSection, NotificationMessage, Severity as MessageSeverity } from '../common/notifier/message';
 
 export const SOURCE = 'EcsParrot';
@@ -31,7 +33,12 @@ export interface EventData {
   readonly links: { readonly console?: string; readonly logs?: readonly { readonly container: string; readonly url: string }[] };
 }
 
-export function renderDigest(d: Digest, context: RenderContext): NotificationMessage {
+/**
+ * The message of a digest. It shows each event as `shownEvent` shows it (never the reason given to StopTask, API calls
+ * by their identifiers only); the notifier masks secret-looking text in all of it (lambda/common/redact.ts).
+ */
+export function renderDigest(digest: Digest, context: RenderContext): NotificationMessage {
+  const d = shownDigest(digest);
   const first = d.findings[0].event;
   const times = d.findings.map((f) => f.event.time).sort();
   const tasks = d.findings.filter((f) => f.event.type === 'task').map((f) => f.event as TaskStateEvent);
@@ -75,6 +82,16 @@ export function renderDigest(d: Digest, context: RenderContext): NotificationMes
         };
       }),
     },
+  };
+}
+
+/** The digest with each finding's event as it may be shown; findings stay one object per finding across lines. */
+function shownDigest(d: Digest): Digest {
+  const shown = new Map(d.findings.map((f) => [f, { ...f, event: shownEvent(f.event) }]));
+  return {
+    ...d,
+    findings: d.findings.map((f) => shown.get(f)!),
+    lines: d.lines.map((line) => ({ ...line, findings: line.findings.map((f) => shown.get(f) ?? { ...f, event: shownEvent(f.event) }) })),
   };
 }
 

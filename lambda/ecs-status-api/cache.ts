@@ -6,6 +6,7 @@
  */
 import { MissingCluster, PreparedService, compareKeys, prepare, toServiceStatus } from './core';
 import type { ClusterRead } from './fleet';
+import { shownError } from '../common/redact';
 
 /** How the cache reads ECS (fleet.ts, or a fake in tests). */
 export interface FleetReader {
@@ -28,10 +29,13 @@ export interface Snapshot {
   readonly clustersRead: number;
 }
 
-/** The cluster list could not be read, so nothing can be answered. */
+/**
+ * The cluster list could not be read, so nothing can be answered. Its message is what the answer shows (the error's
+ * name and HTTP status); the function logs the `cause`.
+ */
 export class ClusterListError extends Error {
   constructor(public readonly cause: unknown) {
-    super(`could not list the clusters: ${cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause)}`);
+    super(`could not list the clusters: ${shownError(cause)}`);
     this.name = 'ClusterListError';
   }
 }
@@ -113,7 +117,7 @@ export class StatusCache {
       for (const outcome of await this.reader.readClusters(stale, signal, prepareRead)) {
         if ('error' in outcome) {
           this.entries.delete(outcome.cluster);
-          missing.push({ cluster: outcome.cluster, error: outcome.error });
+          missing.push({ cluster: outcome.cluster, error: outcome.error, detail: outcome.detail });
           continue;
         }
         if (!prepared.has(outcome.cluster)) prepareRead(outcome);

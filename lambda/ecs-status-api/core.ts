@@ -524,7 +524,15 @@ export function csvHeader(): string {
 /** A cluster whose services are not in the answer, and why. */
 export interface MissingCluster {
   readonly cluster: string;
+  /** What the answer shows: the error's name and HTTP status (`shownError`), never an AWS error's message. */
   readonly error: string;
+  /** The whole error, masked (`describeError`), for the function's log only. */
+  readonly detail?: string;
+}
+
+/** The missing clusters as an answer shows them: each cluster and its `error`, never its `detail`. */
+export function shownMissing(missing: readonly MissingCluster[]): Array<{ cluster: string; error: string }> {
+  return missing.map(({ cluster, error }) => ({ cluster, error }));
 }
 
 /** The filters as the answer echoes them. */
@@ -556,7 +564,7 @@ export function servicesJson(answer: {
     generatedAt: answer.generatedAt.toISOString(),
     partial: answer.missing.length > 0,
     clusters: answer.clusters,
-    missingClusters: answer.missing,
+    missingClusters: shownMissing(answer.missing),
     filters: describeFilters(answer.filters),
     total: answer.total,
     count: answer.page.length,

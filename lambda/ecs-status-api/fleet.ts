@@ -16,6 +16,7 @@ import {
   type DescribeClustersCommandOutput, type ECSClient, type Service,
 } from '@aws-sdk/client-ecs';
 import { DESCRIBE_BATCH_MAX, LIST_PAGE_MAX, chunk, describeError, paginate } from '../common/aws';
+import { ShownError, shownError, shownIdentifier } from '../common/redact';
 
 /** What the read needs of an ECS client. */
 export type EcsSend = Pick<ECSClient, 'send'>;
@@ -23,10 +24,17 @@ export type EcsSend = Pick<ECSClient, 'send'>;
 /** Calls in flight at once in one read, over every cluster. */
 export const READ_CONCURRENCY = 20;
 
-/** The outcome of reading one cluster. */
+/**
+ * The outcome of reading one cluster. A failure has the `error` an answer shows (its name and HTTP status:
+ * `shownError`) and the `detail` the function logs (`describeError`, masked).
+ */
 export type ClusterRead =
   | { readonly cluster: string; readonly services: Service[]; readonly tags?: Record<string, string> }
-  | { readonly cluster: string; readonly error: string };
+  | { readonly cluster: string; readonly error: string; readonly detail: string };
+
+function failedRead(cluster: string, error: unknown): ClusterRead {
+  return { cluster, error: shownError(error), detail: describeError(error) };
+}
 
 export interface ReadOptions {
   /** Calls in flight at once. @default READ_CONCURRENCY */
@@ -95,10 +103,10 @@ export async function readClusters(ecs: EcsSend, clusters: readonly string[], op
       const services = await readCluster(cluster, send);
       if (!tags) return { cluster, services };
       const found = (await tags).get(cluster);
-      if (found instanceof Error) return { cluster, error: describeError(found) };
+      if (found instanceof Error) return failedRead(cluster, found);
       return { cluster, services, tags: found ?? {} };
     } catch (error) {
-      return { cluster, error: describeError(error) };
+      return failedRead(cluster, error);
     }
   };
   const reads = clusters.map(async (cluster) => {
@@ -117,7 +125,7 @@ export async function readClusters(ecs: EcsSend, clusters: readonly string[], op
     Promise.all(reads.map(async (read, i) => { settled[i] = await read; })),
     deadline,
   ]);
-  return clusters.map((cluster, i) => settled[i] ?? { cluster, error: describeError(signal.reason ?? new Error('the read was stopped')) });
+  return clusters.map((cluster, i) => settled[i] ?? failedRead(cluster, signal.reason ?? new ShownError('the read was stopped')));
 }
 
 async function readCluster(cluster: string, send: <T>(command: any) => Promise<T>): Promise<Service[]> {
@@ -156,7 +164,7 @@ async function readClusterTags(
       }
       for (const f of answer.failures ?? []) {
         const name = f.arn?.slice(f.arn.indexOf(':cluster/') + ':cluster/'.length);
-        if (name) found.set(name, new Error(`DescribeClusters: ${f.reason ?? 'failed'}`));
+        if (name) found.set(name, new ShownError(`DescribeClusters: ${shownIdentifier(f.reason) ?? 'failed'}`));
       }
     } catch (error) {
       for (const cluster of batch) found.set(cluster, error as Error);

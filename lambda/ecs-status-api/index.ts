@@ -11,7 +11,7 @@
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { ClusterListError, Snapshot, StatusCache } from './cache';
 import {
-  PAGE_READ_LIMIT, ParameterProblem, ServicesQuery, csvHeader, helpDocument, parseServicesQuery, selectPage, servicesJson,
+  PAGE_READ_LIMIT, ParameterProblem, ServicesQuery, csvHeader, helpDocument, parseServicesQuery, selectPage, servicesJson, shownMissing,
 } from './core';
 import { listClusterNames, readClusters } from './fleet';
 import { HttpRequest, HttpResponse, errorResponse, jsonResponse, prefersHtml, requestFromEvent, text } from './http';
@@ -21,6 +21,7 @@ import { isOutOfTime } from '../common/budget';
 import { env, readConfig } from '../common/config';
 import { Invocation, lambdaHandler } from '../common/handler';
 import { MetricUnit } from '../common/powertools';
+import { ShownError } from '../common/redact';
 
 const SERVICE = 'ecs-status-api';
 const AUTHORIZATIONS = ['IAM', 'IP_ALLOW_LIST', 'API_KEY', 'NONE'] as const;
@@ -176,8 +177,9 @@ async function services(request: HttpRequest, invocation: Invocation<Settings>):
     invocation.logger.warn('answering without some clusters', { missingClusters: snapshot.missing });
   }
   if (snapshot.clusters.length === 0 && snapshot.missing.length > 0) {
-    return unavailable(snapshot.missing.map((m) => m.error), `none of the ${snapshot.missing.length} cluster(s) could be read`,
-      { missingClusters: snapshot.missing }, invocation);
+    // Classified by each cluster's logged detail (the shown error is only its name), answered with the shown form.
+    return unavailable(snapshot.missing.map((m) => m.detail ?? m.error), `none of the ${snapshot.missing.length} cluster(s) could be read`,
+      { missingClusters: shownMissing(snapshot.missing) }, invocation);
   }
 
   const { page: selected, total, nextToken } = selectPage(snapshot.services, query, { maxBytes: MAX_BODY_BYTES });
@@ -232,11 +234,10 @@ function throttling(cause: unknown): boolean {
   return name === 'ThrottlingException' || name === 'TooManyRequestsException';
 }
 
-/** What a cluster not read in time is reported with. */
-class DeadlineError extends Error {
+/** What a cluster not read in time is reported with (its message is the library's own, so an answer shows it). */
+class DeadlineError extends ShownError {
   constructor(ms: number) {
-    super(`not read within ${(ms / 1000).toFixed(ms % 1000 === 0 ? 0 : 1)} s; the answer leaves it out rather than miss API Gateway's 29 s`);
-    this.name = 'DeadlineExceeded';
+    super(`not read within ${(ms / 1000).toFixed(ms % 1000 === 0 ? 0 : 1)} s; the answer leaves it out rather than miss API Gateway's 29 s`, 'DeadlineExceeded');
   }
 }
 

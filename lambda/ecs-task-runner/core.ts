@@ -4,6 +4,7 @@
  * CloudFormation shows when it failed. No AWS calls here: the shell (index.ts) reads AWS, calls these and acts.
  */
 import { createHash } from 'node:crypto';
+import { activeRedactor, containerOverrideSecrets, type KnownSecrets } from '../common/redact';
 
 // ---------------------------------------------------------------------------------------------- properties
 
@@ -47,6 +48,8 @@ export interface RunnerProperties {
   readonly stopTasksOnDelete: boolean;
   readonly propagateTags: boolean;
   readonly enableExecuteCommand: boolean;
+  /** Quote the failing containers' last log lines in the reason (else only the console link). */
+  readonly includeLogLinesInReason: boolean;
 }
 
 /** The properties are not what the construct writes (a hand-edited template, or another version of the library). */
@@ -198,6 +201,7 @@ export function parseProperties(raw: unknown): RunnerProperties {
     stopTasksOnDelete: bool(p.StopTasksOnDelete, 'StopTasksOnDelete', true),
     propagateTags: bool(p.PropagateTags, 'PropagateTags', false),
     enableExecuteCommand: bool(p.EnableExecuteCommand, 'EnableExecuteCommand', false),
+    includeLogLinesInReason: bool(p.IncludeLogLinesInReason, 'IncludeLogLinesInReason', true),
   };
   if (problems.length > 0) throw new PropertiesError(problems);
   return properties;
@@ -216,6 +220,32 @@ export function parseProperties(raw: unknown): RunnerProperties {
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * The values of the container overrides in these resource properties (the new and the old ones), read tolerantly
+ * (properties that do not parse still give what they hold), as secrets to mask in everything the runner shows:
+ * every environment value anywhere, a whole command anywhere, and each command argument as a whole word. The
+ * identifiers the runner shows (cluster, task definition family, container names) stay as they are, also when a
+ * value equals one of them.
+ */
+export function overrideSecrets(...rawProperties: unknown[]): KnownSecrets {
+  const values: string[] = [];
+  const words: string[] = [];
+  const identifiers: string[] = [];
+  const lastPart = (arn: unknown) => (typeof arn === 'string' ? arn.slice(arn.lastIndexOf('/') + 1) : undefined);
+  for (const raw of rawProperties) {
+    if (!isRecord(raw)) continue;
+    const taskDefinition = lastPart(raw.TaskDefinition);
+    identifiers.push(...[lastPart(raw.Cluster), taskDefinition, taskDefinition?.split(':')[0]].filter((i): i is string => !!i));
+    const criteria = isRecord(raw.SuccessCriteria) && Array.isArray(raw.SuccessCriteria.Containers) ? raw.SuccessCriteria.Containers : [];
+    identifiers.push(...criteria.filter((c): c is string => typeof c === 'string'));
+    const overrides = containerOverrideSecrets(raw.ContainerOverrides);
+    values.push(...overrides.values);
+    words.push(...overrides.words);
+    identifiers.push(...overrides.identifiers);
+  }
+  return { values, words, identifiers };
 }
 
 // ---------------------------------------------------------------------------------------------- identifiers
@@ -532,12 +562,16 @@ export function truncate(text: string, maxBytes: number): string {
   return `${chars.slice(0, low).join('')}…`;
 }
 
-/** A reason from required parts and optional ones (log lines), the optional ones dropped first to fit. */
+/**
+ * A reason from required parts and optional ones (log lines), the optional ones dropped first to fit. Each part is
+ * masked by the active redactor (lambda/common/redact.ts: the overrides' values, secret-looking text) before it is cut.
+ */
 export function fitReason(required: readonly string[], optional: readonly string[] = [], maxBytes = REASON_MAX_BYTES): string {
-  const base = oneLine(required.join(' '));
+  const redactor = activeRedactor();
+  const base = oneLine(required.map((part) => redactor.text(part)).join(' '));
   let reason = base;
   for (const part of optional) {
-    const next = oneLine(`${reason} ${part}`);
+    const next = oneLine(`${reason} ${redactor.text(part)}`);
     if (jsonBytes(next) <= maxBytes) reason = next;
   }
   return truncate(reason, maxBytes);
@@ -576,8 +610,10 @@ export interface LogExcerpt {
 /** Longest log line kept in a reason. */
 export const LOG_LINE_MAX_BYTES = 240;
 
+/** The quoted log lines of one container, each masked before it is cut (a cut secret would no longer be found). */
 function logPart(excerpt: LogExcerpt): string {
-  const lines = excerpt.lines.map((l) => truncate(oneLine(l), LOG_LINE_MAX_BYTES)).filter(Boolean);
+  const redactor = activeRedactor();
+  const lines = excerpt.lines.map((l) => truncate(oneLine(redactor.text(l)), LOG_LINE_MAX_BYTES)).filter(Boolean);
   return lines.length > 0 ? `Last log lines of ${excerpt.container}: ${lines.map((l) => JSON.stringify(l)).join(' | ')}.` : '';
 }
 

@@ -9,7 +9,12 @@
  *
  * A failure is a thrown error whose message is the reason CloudFormation shows: one line, short enough for the
  * response (see REASON_MAX_BYTES), naming the task, its stop code and reason, each failing container's exit code,
- * and its last log lines or a console link.
+ * and its last log lines (with `IncludeLogLinesInReason`, the default) or a console link.
+ *
+ * The values of the container overrides (environment values, command arguments) are never written by the runner:
+ * both handlers run under a redactor that knows them (from the new and the old properties), so its logs, its
+ * reasons and the errors it throws mask them wherever they appear (a container's log lines, an ECS reason quoting a
+ * command), along with secret-looking text (lambda/common/redact.ts).
  *
  * In time: both run under the invocation's time budget, keeping RESERVE_MS to answer. isComplete reads the log lines
  * last, for at most LOG_LINES_BUDGET_MS: the exit code it already knows is never held back by CloudWatch Logs; a poll
@@ -23,13 +28,14 @@ import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import {
   ContainerInfo, LaunchFailure, LogExcerpt, PropertiesError, ROLLBACK_STATUSES, RunnerProperties, TAG_KEYS, TaskLike,
   changedCriteria, checkAgainstTaskDefinition, chosenContainers, clientTokenFor, containerInfo, decideCreate, effectiveEnvironment,
-  failureReason, fitReason, isRunnerPhysicalId, judge, lostReason, parseProperties, placementReason, planUpdate, startedByFor,
+  failureReason, fitReason, isRunnerPhysicalId, judge, lostReason, overrideSecrets, parseProperties, placementReason, planUpdate, startedByFor,
   taskIdOf, taskTags, timeoutReason, Decision,
 } from './core';
 import { clientConfig, LIST_PAGE_MAX, describeError, lazy, paginate, settleWithConcurrency } from '../common/aws';
 import { isOutOfTime } from '../common/budget';
 import { Invocation, lambdaHandler } from '../common/handler';
 import { MetricUnit, logger } from '../common/powertools';
+import { Redactor, activeRedactor, withRedactor } from '../common/redact';
 
 const SERVICE = 'ecs-task-runner';
 
@@ -63,13 +69,14 @@ const STOP_CONCURRENCY = 5;
 
 /**
  * The error whose message CloudFormation shows as the resource's status reason. Its stack is its first line only:
- * the Provider framework appends the stack's lines to the reason, and a reason must stay one short line.
+ * the Provider framework appends the stack's lines to the reason, and a reason must stay one short line. The message
+ * is masked by the active redactor.
  */
 export class RunFailure extends Error {
   constructor(message: string) {
-    super(message);
+    super(activeRedactor().text(message));
     this.name = 'EcsTaskRunnerFailure';
-    this.stack = `${this.name}: ${message}`;
+    this.stack = `${this.name}: ${this.message}`;
   }
 }
 
@@ -105,16 +112,31 @@ export const onEvent = lambdaHandler({
   service: SERVICE,
   reserveMs: RESERVE_MS,
   config: (): Settings => ({}),
-  run: async (event: CloudFormationCustomResourceEvent, invocation: Invocation<Settings>): Promise<OnEventResult> => {
-    logger.appendKeys({ requestType: event.RequestType, logicalResourceId: event.LogicalResourceId, requestId: event.RequestId });
-    if (event.RequestType === 'Delete') return onDelete(event);
-    try {
-      return await onCreateOrUpdate(event, invocation);
-    } catch (error) {
-      throw asRunFailure(error, `${event.RequestType} of the task run`);
-    }
-  },
+  // Under a redactor that knows the overrides' values: every log line, reason and error of the request masks them.
+  run: (event: CloudFormationCustomResourceEvent, invocation: Invocation<Settings>) =>
+    withRedactor(redactorFor(event), () => handleEvent(event, invocation)),
 });
+
+async function handleEvent(event: CloudFormationCustomResourceEvent, invocation: Invocation<Settings>): Promise<OnEventResult> {
+  logger.appendKeys({ requestType: event.RequestType, logicalResourceId: event.LogicalResourceId, requestId: event.RequestId });
+  if (event.RequestType === 'Delete') return onDelete(event);
+  try {
+    return await onCreateOrUpdate(event, invocation);
+  } catch (error) {
+    throw asRunFailure(error, `${event.RequestType} of the task run`);
+  }
+}
+
+/**
+ * A redactor that knows the values of the request's container overrides, new and old, and the identifiers the runner
+ * shows as they are (with isComplete's event, also the task definition and containers onEvent found).
+ */
+function redactorFor(event: CloudFormationCustomResourceEvent | IsCompleteEvent): Redactor {
+  const secrets = overrideSecrets(event?.ResourceProperties, (event as { OldResourceProperties?: unknown })?.OldResourceProperties);
+  const state = (event as IsCompleteEvent)?.EcsTaskRunner;
+  const found = state ? [state.TaskDefinition, state.TaskDefinition?.split(':')[0], ...(state.Containers ?? []).map((c) => c.name)] : [];
+  return new Redactor({ ...secrets, identifiers: [...secrets.identifiers ?? [], ...found] });
+}
 
 async function onCreateOrUpdate(
   event: Exclude<CloudFormationCustomResourceEvent, { RequestType: 'Delete' }>, invocation: Invocation<Settings>,
@@ -345,15 +367,17 @@ export const isComplete = lambdaHandler({
   service: SERVICE,
   reserveMs: RESERVE_MS,
   config: (): Settings => ({}),
-  run: async (event: IsCompleteEvent, invocation: Invocation<Settings>): Promise<IsCompleteResult> => {
-    logger.appendKeys({ requestType: event.RequestType, logicalResourceId: event.LogicalResourceId, requestId: event.RequestId });
-    try {
-      return await checkRun(event, invocation);
-    } catch (error) {
-      throw asRunFailure(error, 'Checking the task run');
-    }
-  },
+  run: (event: IsCompleteEvent, invocation: Invocation<Settings>) => withRedactor(redactorFor(event), () => handleCheck(event, invocation)),
 });
+
+async function handleCheck(event: IsCompleteEvent, invocation: Invocation<Settings>): Promise<IsCompleteResult> {
+  logger.appendKeys({ requestType: event.RequestType, logicalResourceId: event.LogicalResourceId, requestId: event.RequestId });
+  try {
+    return await checkRun(event, invocation);
+  } catch (error) {
+    throw asRunFailure(error, 'Checking the task run');
+  }
+}
 
 async function checkRun(event: IsCompleteEvent, invocation: Invocation<Settings>): Promise<IsCompleteResult> {
   const state = event.EcsTaskRunner;
@@ -398,7 +422,7 @@ async function checkRun(event: IsCompleteEvent, invocation: Invocation<Settings>
     case 'failed': {
       const stopErrors = await stopTasks(cluster, verdict.running, 'EcsTaskRunner: another task of the run failed');
       const wanted = verdict.failures.map((f) => ({ taskArn: f.taskArn, containers: f.containers.map((c) => c.name) }));
-      const logs = await logExcerpts(invocation, wanted, containers);
+      const logs = properties.includeLogLinesInReason ? await logExcerpts(invocation, wanted, containers) : new Map<string, LogExcerpt[]>();
       logger.error('the task run failed', { failures: verdict.failures, stoppedOthers: verdict.running, stopErrors });
       metrics.addMetric('RunsFailed', MetricUnit.Count, 1);
       throw new RunFailure(failureReason({ failures: verdict.failures, total: taskArns.length, stoppedOthers: verdict.running, label, logs }));
@@ -408,7 +432,9 @@ async function checkRun(event: IsCompleteEvent, invocation: Invocation<Settings>
         `EcsTaskRunner: not finished within ${properties.runSeconds} s (timeout ${properties.timeoutSeconds} s)`);
       const running: TaskLike[] = verdict.running.map((arn) => tasks.find((t) => t.taskArn === arn) ?? { taskArn: arn, lastStatus: 'MISSING' });
       const essential = containers.filter((c) => c.essential).map((c) => c.name);
-      const logs = await logExcerpts(invocation, running.map((t) => ({ taskArn: t.taskArn!, containers: essential })), containers);
+      const logs = properties.includeLogLinesInReason
+        ? await logExcerpts(invocation, running.map((t) => ({ taskArn: t.taskArn!, containers: essential })), containers)
+        : new Map<string, LogExcerpt[]>();
       logger.error('the task run timed out; stopped its tasks', { running: verdict.running, stopErrors });
       metrics.addMetric('RunsTimedOut', MetricUnit.Count, 1);
       throw new RunFailure(timeoutReason({

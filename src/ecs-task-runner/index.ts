@@ -303,6 +303,17 @@ export interface EcsTaskRunnerProps extends HardeningProps {
    * @default false
    */
   readonly enableExecuteCommand?: boolean;
+
+  /**
+   * Quote a failed run's last container log lines (five per failing container, `awslogs` with a stream prefix) in the
+   * CloudFormation status reason. Anyone allowed `cloudformation:DescribeStackEvents` on the stack reads them there,
+   * for as long as the stack's events are kept; the values of `containerOverrides` are masked in them, and so is text
+   * that looks like a secret, but anything else the task logs is shown as it is. With `false` the reason links to the
+   * task's logs in the ECS console instead, and the runner does not read the log groups (no `logs:GetLogEvents`).
+   *
+   * @default true
+   */
+  readonly includeLogLinesInReason?: boolean;
 }
 
 const DEFAULTS = {
@@ -410,6 +421,7 @@ export class EcsTaskRunner extends Construct implements ec2.IConnectable {
         StopTasksOnDelete: props.stopTasksOnDelete ?? true,
         PropagateTags: props.propagateTags ?? false,
         EnableExecuteCommand: props.enableExecuteCommand ?? false,
+        ...(props.includeLogLinesInReason === false ? { IncludeLogLinesInReason: false } : {}),
       },
     });
 
@@ -544,7 +556,7 @@ export class EcsTaskRunner extends Construct implements ec2.IConnectable {
       }),
       reason: tasksReason,
     }];
-    const logGroups = awslogsGroups(props.taskDefinition);
+    const logGroups = props.includeLogLinesInReason === false ? [] : awslogsGroups(props.taskDefinition);
     if (logGroups.length > 0) {
       check.push({
         statement: new iam.PolicyStatement({

@@ -7,7 +7,7 @@ import {
   type ContainerSpec,
 } from './support/events';
 import { EventKind, ParrotSettings, classify, decideIncident, digest, type EventFacts, type Finding } from '../../lambda/ecs-parrot/core';
-import { parseEvent, parseTime, type ParrotEvent, type TaskStateEvent } from '../../lambda/ecs-parrot/events';
+import { parseEvent, parseTime, shownEvent, type ApiCallEvent, type ParrotEvent, type TaskStateEvent } from '../../lambda/ecs-parrot/events';
 import { formatDuration, logsConsoleUrl, renderDigest } from '../../lambda/ecs-parrot/message';
 
 const T0 = new Date('2026-03-02T08:00:00.000Z');
@@ -144,6 +144,63 @@ describe('parsing', () => {
     const noContainers = structuredClone(eventBridgeFixtures().find((f) => f.name === 'task-state-change-ec2-stopped-user-initiated.json')!.event);
     noContainers.detail.containers = [];
     expect(parseEvent(noContainers)).toEqual({ malformed: 'a task event without containers', detailType: 'ECS Task State Change' });
+  });
+});
+
+describe('what an event shows', () => {
+  const call = (eventName: string, requestParameters: Record<string, unknown>) =>
+    parsed(apiCallEvent({ eventName, requestParameters, at: at(0) })) as ApiCallEvent;
+
+  test.each([
+    ['ExecuteCommand', { cluster: 'prod', task: 'arn:aws:ecs:us-east-1:123456789012:task/prod/abc', container: 'app', command: 'psql postgres://a:b@c', interactive: true },
+      'task=abc container=app command=(not shown)'],
+    ['StopTask', { cluster: 'prod', task: 'abc', reason: 'DB_PASSWORD=hunter2' }, 'task=abc reason=(not shown)'],
+    ['RunTask', { cluster: 'prod', taskDefinition: 'migrate:3', count: 2, overrides: { containerOverrides: [] }, startedBy: 'me' },
+      'taskDefinition=migrate:3 count=2 overrides=(not shown)'],
+    ['UpdateService', { cluster: 'prod', service: 'api', desiredCount: 3, forceNewDeployment: true }, 'service=api desiredCount=3 forceNewDeployment=true'],
+    // A parameter that should be an identifier but is not one (a hand-made request) is left out.
+    ['UpdateService', { cluster: 'prod', service: 'api DB_PASSWORD=hunter2', desiredCount: 3 }, 'desiredCount=3'],
+  ])('an API call %s names only identifiers: %j', (eventName, requestParameters, target) => {
+    expect(call(eventName, requestParameters).target).toBe(target);
+  });
+
+  test('a task\'s override values are masked where ECS quotes them in a reason, and never kept', () => {
+    // Prepare: RunTask's overrides, as the task event reports them
+    const raw = taskEvent({
+      taskId: hexId('override'),
+      group: 'family:migrate',
+      taskDefinition: 'migrate:3',
+      lastStatus: 'STOPPED',
+      containers: [{ name: 'migrate', reason: 'CannotStartContainerError: exec: "psql postgres://u:pw-1234@db/app": not found; token abcd-secret-9' }],
+      stopCode: 'TaskFailedToStart',
+      stoppedReason: 'Task failed to start',
+      createdAt: at(0),
+      at: at(5),
+      version: 3,
+    });
+    raw.detail.overrides = { containerOverrides: [{ name: 'migrate', command: ['psql', 'postgres://u:pw-1234@db/app'], environment: [{ name: 'T', value: 'abcd-secret-9' }] }] };
+
+    // Act
+    const event = parsed(raw) as TaskStateEvent;
+
+    // Assess: the container keeps its name (an identifier), the command and the value are masked
+    expect(event.containers).toEqual([expect.objectContaining({ name: 'migrate', reason: 'CannotStartContainerError: exec: "***": not found; token ***' })]);
+    expect(JSON.stringify(event)).not.toMatch(/pw-1234|abcd-secret-9|overrides/);
+  });
+
+  test('a cluster or service parameter that is no identifier is not shown as the call\'s cluster or service', () => {
+    const e = call('UpdateService', { cluster: 'prod hunter2', service: 'api DB_PASSWORD=hunter2' });
+    expect([e.cluster, e.service]).toEqual(['(not shown)', undefined]);
+  });
+
+  test('a task stopped by StopTask shows the reason given to it as not shown; ECS\'s own reasons stay', () => {
+    const user = stopped([{ name: 'web', exitCode: 2 }], { stopCode: 'UserInitiated', stoppedReason: 'because DB_PASSWORD=hunter2' }) as TaskStateEvent;
+    const plain = stopped([{ name: 'web', exitCode: 2 }], { stopCode: 'UserInitiated', stoppedReason: 'Task stopped by user' });
+    const crash = stopped([{ name: 'web', exitCode: 2 }], { stopCode: 'EssentialContainerExited', stoppedReason: 'Essential container in task exited' });
+    expect(shownEvent(user)).toEqual({ ...user, stoppedReason: 'the reason given to StopTask (not shown)' });
+    expect(user.stoppedReason).toBe('because DB_PASSWORD=hunter2');
+    expect(shownEvent(plain)).toBe(plain);
+    expect(shownEvent(crash)).toBe(crash);
   });
 });
 

@@ -419,3 +419,65 @@ test('the metrics of a batch are EMF under CdkEcsOps with the service dimension'
   expect(doc._aws.CloudWatchMetrics[0].Namespace).toBe('CdkEcsOps');
   expect(TOPIC_ARN).toContain(ACCOUNT);
 });
+
+describe('what it shows', () => {
+  const call = (eventName: string, requestParameters: Record<string, unknown>, seed: string) =>
+    apiCallEvent({ eventName, requestParameters, at: at(0), user: 'alice', seed });
+  const TASK_ARN = `arn:aws:ecs:${REGION}:${ACCOUNT}:task/prod/${hexId('exec')}`;
+
+  test('an API call shows its identifiers and who called, never a command, a reason or overrides; it names them as not shown', async () => {
+    // Prepare
+    const handler = world.handler({ minimumSeverity: Severity.INFO, includeApiCalls: true, apiCalls: ['ExecuteCommand', 'StopTask', 'RunTask'] });
+    const secrets = ['S3cr3t', 'hunter2', 'rotating because', 'override-value-1'];
+
+    // Act
+    const result = await handler(sqsBatch([
+      call('ExecuteCommand', { cluster: 'prod', task: TASK_ARN, container: 'app', command: 'psql postgres://admin:S3cr3t@db/app', interactive: true }, 'a'),
+      call('StopTask', { cluster: 'prod', task: TASK_ARN, reason: 'rotating because DB_PASSWORD=hunter2 leaked' }, 'b'),
+      call('RunTask', {
+        cluster: 'prod',
+        taskDefinition: 'migrate:3',
+        count: 1,
+        startedBy: 'deploy',
+        overrides: { containerOverrides: [{ name: 'app', environment: [{ name: 'TOKEN', value: 'override-value-1' }] }] },
+      }, 'c'),
+    ]));
+
+    // Assess
+    expect(result).toEqual({ batchItemFailures: [] });
+    const [message] = world.slackMessages();
+    const calls = message.blocks.find((b: any) => b.text?.text?.startsWith('*API calls*')).text.text;
+    expect(calls).toBe([
+      '*API calls*',
+      `08:00:00 Admin/alice ExecuteCommand task=${hexId('exec')} container=app command=(not shown) from 203.0.113.12`,
+      `08:00:00 Admin/alice StopTask task=${hexId('exec')} reason=(not shown) from 203.0.113.12`,
+      '08:00:00 Admin/alice RunTask taskDefinition=migrate:3 count=1 overrides=(not shown) from 203.0.113.12',
+    ].join('\n'));
+    const shown = [JSON.stringify(world.slackMessages()), JSON.stringify(world.snsMessages()), ...world.stdout.lines];
+    for (const text of shown) for (const secret of secrets) expect(text).not.toContain(secret);
+  });
+
+  test('a task stopped by StopTask: the reason given to it is not shown', async () => {
+    // Prepare: a user stop whose container crashed on the way out (INFO)
+    const handler = world.handler({ minimumSeverity: Severity.INFO });
+    const stop = stoppedTask('user-stop', [{ name: 'web', exitCode: 2 }], { stopCode: 'UserInitiated', stoppedReason: 'rotating because DB_PASSWORD=hunter2 leaked' });
+
+    // Act
+    await handler(sqsBatch([stop]));
+
+    // Assess
+    const [message] = world.slackMessages();
+    const text = JSON.stringify(message);
+    expect(text).toContain('UserInitiated · the reason given to StopTask (not shown)');
+    expect(text).not.toContain('rotating because');
+    expect(JSON.stringify(world.snsMessages())).not.toContain('rotating because');
+  });
+
+  test('ECS\'s own reason of a task stopped by StopTask without one is shown as it is', async () => {
+    const handler = world.handler({ minimumSeverity: Severity.INFO });
+
+    await handler(sqsBatch([stoppedTask('plain-stop', [{ name: 'web', exitCode: 2 }], { stopCode: 'UserInitiated', stoppedReason: 'Task stopped by user' })]));
+
+    expect(JSON.stringify(world.slackMessages())).toContain('UserInitiated · Task stopped by user');
+  });
+});

@@ -323,12 +323,12 @@ describe('pages', () => {
     expect(cut.nextToken).toBeDefined();
   });
 
-  test('the JSON answer is the services\' JSON with the head', () => {
+  test('the JSON answer is the services\' JSON with the head; a missing cluster shows its error, never its logged detail', () => {
     const { page, total, nextToken } = selectPage(fleet, pageQuery({ limit: '2' }));
     const body = JSON.parse(servicesJson({
       generatedAt: new Date('2026-03-02T08:00:00Z'),
       clusters: ['a', 'b'],
-      missing: [{ cluster: 'c', error: 'ThrottlingException: Rate exceeded' }],
+      missing: [{ cluster: 'c', error: 'ThrottlingException (HTTP 400)', detail: 'ThrottlingException (HTTP 400): Rate exceeded for arn:aws:iam::123456789012:role/x' }],
       filters: filtersOf({ environment: 'prod' }),
       page,
       total,
@@ -339,7 +339,7 @@ describe('pages', () => {
       generatedAt: '2026-03-02T08:00:00.000Z',
       partial: true,
       clusters: ['a', 'b'],
-      missingClusters: [{ cluster: 'c', error: 'ThrottlingException: Rate exceeded' }],
+      missingClusters: [{ cluster: 'c', error: 'ThrottlingException (HTTP 400)' }],
       filters: { environment: ['prod'] },
       total: 6,
       count: 2,

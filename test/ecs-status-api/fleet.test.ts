@@ -2,6 +2,7 @@
  * Reading many clusters: the bound on calls in flight, pipelining, and what a failure, a vanished service or the
  * deadline does to the answer. ECS is a small scripted `send` here; the handler tests use the fake fleet.
  */
+import { ShownError } from '../../lambda/common/redact';
 import { Limiter, listClusterNames, readClusters } from '../../lambda/ecs-status-api/fleet';
 import { serverError, throttlingError } from '../support/fake-fleet/errors';
 
@@ -167,21 +168,24 @@ describe('readClusters', () => {
 
     expect(reads).toEqual([
       { cluster: 'a', services: expect.any(Array) },
-      { cluster: 'b', error: 'ThrottlingException (HTTP 400): Rate exceeded' },
-      { cluster: 'c', error: 'ServerException (HTTP 500): Service Unavailable. Please try again later.' },
+      { cluster: 'b', error: 'ThrottlingException (HTTP 400)', detail: 'ThrottlingException (HTTP 400): Rate exceeded' },
+      { cluster: 'c', error: 'ServerException (HTTP 500)', detail: 'ServerException (HTTP 500): Service Unavailable. Please try again later.' },
     ]);
   });
 
   test('at the deadline the clusters not read yet are reported, and no call starts after it', async () => {
     const { ecs, calls } = scriptedEcs({ services: { fast: 5, slow: 500 }, latencyMs: 15 });
     const controller = new AbortController();
-    setTimeout(() => controller.abort(new Error('not read within 0.05 s')), 50);
+    setTimeout(() => controller.abort(new ShownError('not read within 0.05 s', 'DeadlineExceeded')), 50);
 
     const reads = await readClusters(ecs, ['fast', 'slow'], { concurrency: 2, signal: controller.signal });
     const callsAtDeadline = calls.length;
     await sleep(40);
 
-    expect(reads).toEqual([{ cluster: 'fast', services: expect.any(Array) }, { cluster: 'slow', error: 'Error: not read within 0.05 s' }]);
+    expect(reads).toEqual([
+      { cluster: 'fast', services: expect.any(Array) },
+      { cluster: 'slow', error: 'DeadlineExceeded: not read within 0.05 s', detail: 'DeadlineExceeded: not read within 0.05 s' },
+    ]);
     expect(calls.length).toBe(callsAtDeadline);
   });
 
@@ -212,7 +216,7 @@ describe('readClusters', () => {
 
     expect(calls.filter((c) => c.command === 'DescribeClusters').map((c) => [c.input.clusters.length, c.input.include])).toEqual([[100, ['TAGS']], [50, ['TAGS']]]);
     expect(reads[0]).toEqual({ cluster: 'c0', services: expect.any(Array), tags: { environment: 'prod' } });
-    expect(reads[7]).toEqual({ cluster: 'c7', error: 'Error: DescribeClusters: MISSING' });
+    expect(reads[7]).toEqual({ cluster: 'c7', error: 'Error: DescribeClusters: MISSING', detail: 'Error: DescribeClusters: MISSING' });
   });
 
   test('listClusterNames pages ListClusters to the end and keeps the names', async () => {

@@ -237,6 +237,23 @@ describe('EcsTaskRunner', () => {
     expect(seed.find((x) => x.Sid === 'TagTheTasksItStarts').Condition).toEqual({ StringEquals: { 'ecs:CreateAction': 'StartTask' } });
   });
 
+  test('includeLogLinesInReason: false tells the handler so and grants no log reads; the default writes nothing new', () => {
+    // Prepare
+    const s = setup();
+    runner(s, { includeLogLinesInReason: false });
+    runner(s, {}, 'Backfill');
+
+    // Act
+    const template = Template.fromStack(s.stack);
+
+    // Assess
+    const resources = template.findResources('Custom::EcsTaskRunner');
+    expect(Object.entries(resources).find(([id]) => id.startsWith('Migrate'))![1].Properties).toMatchObject({ IncludeLogLinesInReason: false });
+    expect(Object.entries(resources).find(([id]) => id.startsWith('Backfill'))![1].Properties).not.toHaveProperty('IncludeLogLinesInReason');
+    expect(statementsOf(template, /^MigrateCheckPolicy/).map((x) => x.Action)).toEqual([['ecs:DescribeTasks', 'ecs:StopTask']]);
+    expect(statementsOf(template, /^BackfillCheckPolicy/).map((x) => x.Action)).toEqual([['ecs:DescribeTasks', 'ecs:StopTask'], 'logs:GetLogEvents']);
+  });
+
   test('an imported task definition: its family from the ARN, and a warning when its roles are unknown', () => {
     const s = setup();
     const imported = ecs.TaskDefinition.fromTaskDefinitionArn(s.stack, 'Imported', 'arn:aws:ecs:us-east-1:123456789012:task-definition/billing-migrate:12');

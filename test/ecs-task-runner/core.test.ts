@@ -2,11 +2,12 @@
  * The runner's pure decisions: its properties read as CloudFormation sends them, the identifiers derived from a request,
  * when an update runs, what the tasks' end means, and the reasons CloudFormation shows.
  */
+import { Redactor, withRedactor } from '../../lambda/common/redact';
 import {
   ContainerDefinitionLike, PropertiesError, REASON_MAX_BYTES, RunnerProperties, TaskFailure, changedCriteria, changedRunInputs,
   checkAgainstTaskDefinition, chosenContainers, clientTokenFor, containerInfo, decideCreate, describeTaskFailure, effectiveEnvironment,
-  failureReason, fitReason, humanDuration, isRunnerPhysicalId, jsonBytes, judge, parseProperties, placementReason, planUpdate, stackNameOf,
-  startedByFor, taskFailure, taskLogsUrl, timeoutReason, truncate,
+  failureReason, fitReason, humanDuration, isRunnerPhysicalId, jsonBytes, judge, LOG_LINE_MAX_BYTES, overrideSecrets, parseProperties,
+  placementReason, planUpdate, stackNameOf, startedByFor, taskFailure, taskLogsUrl, timeoutReason, truncate,
 } from '../../lambda/ecs-task-runner/core';
 
 const STACK_ID = 'arn:aws:cloudformation:us-east-1:123456789012:stack/Deploy/0a1b2c3d-0000-4000-8000-000000000001';
@@ -52,7 +53,14 @@ describe('parseProperties', () => {
       stopTasksOnDelete: true,
       propagateTags: false,
       enableExecuteCommand: false,
+      includeLogLinesInReason: true,
     });
+  });
+
+  test('reads IncludeLogLinesInReason, and refuses what is not a boolean', () => {
+    expect(props({ IncludeLogLinesInReason: 'false' }).includeLogLinesInReason).toBe(false);
+    expect(() => props({ IncludeLogLinesInReason: 'no' }))
+      .toThrow('IncludeLogLinesInReason is "no"; expected true or false');
   });
 
   test('reads capacity providers, placement and container instances', () => {
@@ -298,5 +306,53 @@ describe('reasons', () => {
 
   test('humanDuration', () => {
     expect([0, 59, 60, 525, 3600, 3661].map(humanDuration)).toEqual(['0 s', '59 s', '1 min', '8 min 45 s', '1 h', '1 h 1 min 1 s']);
+  });
+});
+
+describe('what the reasons never show', () => {
+  const SECRET_RAW = {
+    ...RAW,
+    ContainerOverrides: [{
+      Name: 'app',
+      Command: ['psql', 'postgres://admin:S3cr3t@db/app', '--set=ON_ERROR_STOP'],
+      Environment: [{ Name: 'DB_PASSWORD', Value: 'hunter2-from-overrides' }, { Name: 'STEP', Value: '1' }],
+    }],
+  };
+  const secrets = overrideSecrets(SECRET_RAW, RAW);
+  const failure = (reason: string): TaskFailure => ({ taskArn: TASK, stopCode: 'TaskFailedToStart', stoppedReason: reason, containers: [] });
+
+  test('overrideSecrets reads every environment value and the command, keeps the identifiers, and tolerates properties that do not parse', () => {
+    expect(secrets.values).toEqual(['hunter2-from-overrides', '1', 'psql postgres://admin:S3cr3t@db/app --set=ON_ERROR_STOP', '1', 'npm run migrate']);
+    expect(secrets.words).toEqual(['psql', 'postgres://admin:S3cr3t@db/app', '--set=ON_ERROR_STOP', 'npm', 'run', 'migrate']);
+    expect(secrets.identifiers).toEqual(expect.arrayContaining(['prod', 'migrate:3', 'migrate', 'app']));
+    expect(overrideSecrets(undefined, 'x', { ContainerOverrides: 'nope' }, { ContainerOverrides: [{ Environment: [{ Value: 42 }, 'x'], Command: 'ls' }] }))
+      .toEqual({ values: ['42'], words: [], identifiers: [] });
+  });
+
+  test('a reason masks the overrides\' values wherever ECS or a log line repeats them, and keeps the identifiers', () => {
+    // Prepare: ECS quotes the command; the container printed its environment
+    const logs = new Map([[TASK, [{ container: 'app', lines: ['DB_PASSWORD is hunter2-from-overrides', 'connecting to postgres://admin:S3cr3t@db/app'] }]]]);
+
+    // Act
+    const reason = withRedactor(new Redactor(secrets), () => failureReason({
+      failures: [failure('CannotStartContainerError: exec: "psql postgres://admin:S3cr3t@db/app --set=ON_ERROR_STOP": executable file not found')],
+      total: 1,
+      stoppedOthers: [],
+      label: 'migrate:3',
+      logs,
+    }));
+
+    // Assess
+    expect(reason).toBe(`The ECS task failed. Task ${TASK} (migrate:3) never started: TaskFailedToStart: CannotStartContainerError: exec: "***": `
+      + 'executable file not found. Last log lines of app: "DB_PASSWORD is ***" | "connecting to ***". '
+      + 'Logs: https://us-east-1.console.aws.amazon.com/ecs/v2/clusters/prod/tasks/0123456789abcdef0123456789abcdef/logs?region=us-east-1');
+  });
+
+  test('a log line is masked before it is cut, so a cut never leaves part of a secret', () => {
+    // The cut falls inside the password: masked after the cut, its first 20 characters would remain.
+    const line = `${'x'.repeat(LOG_LINE_MAX_BYTES - 40)} postgres://admin:Sup3rS3cretPassw0rdThatIsLongerThanTheRest@db`;
+    const logs = new Map([[TASK, [{ container: 'app', lines: [line] }]]]);
+    const reason = failureReason({ failures: [failure('stopped')], total: 1, stoppedOthers: [], label: 'migrate:3', logs });
+    expect(reason).not.toMatch(/Sup3r/);
   });
 });

@@ -624,3 +624,53 @@ describe('failure modes', () => {
     expect(ourPart(outcome.reason)).toMatch(/^5 of 5 ECS tasks failed\. Task .* failed: container app exited with code 1 \(é+…$/);
   });
 });
+
+describe('what it shows', () => {
+  const SECRETS = ['S3cr3t-in-the-url', 'hunter2-in-the-environment'];
+  const secretOverrides = () => runnerWith(() => ({
+    containerOverrides: [{
+      containerName: 'app',
+      command: ['psql', `postgres://admin:${SECRETS[0]}@db.internal/app`, '-f', 'migrate.sql'],
+      environment: { DB_PASSWORD: SECRETS[1] },
+    }],
+  }));
+
+  test('the overrides\' values reach neither the reason nor a log line, where ECS quotes the command or the container prints them', async () => {
+    // Prepare: ECS quotes the command in the container's reason; the container logs its environment
+    const { resource } = secretOverrides();
+    behave({ outcome: { exitCode: 1, reason: `CannotStartContainerError: exec: "psql postgres://admin:${SECRETS[0]}@db.internal/app": permission denied` } });
+    const onEvent = handlers.onEvent;
+    handlers.onEvent = async (event) => {
+      const result = await onEvent(event);
+      const id = result.EcsTaskRunner.Tasks![0].split('/').pop()!;
+      logs.write(LOG_GROUP, `migrate/app/${id}`, `DB_PASSWORD is ${SECRETS[1]}`, `psql: connecting to db.internal with ${SECRETS[0]}`);
+      return result;
+    };
+
+    // Act
+    const outcome = await resource.create();
+
+    // Assess
+    expect(outcome.status).toBe('FAILED');
+    // Each argument of the command is masked as a whole word, the environment value wherever it stands.
+    expect(ourPart(outcome.reason)).toContain('container app exited with code 1 (CannotStartContainerError: exec: "*** ***": permission denied)');
+    expect(ourPart(outcome.reason)).toContain('Last log lines of app: "DB_PASSWORD is ***" | "***: connecting to db.internal with ***"');
+    for (const text of [outcome.reason!, ...stdout.lines]) for (const secret of SECRETS) expect(text).not.toContain(secret);
+  });
+
+  test('includeLogLinesInReason false: the reason links to the task\'s logs and quotes none, and no log is read', async () => {
+    // Prepare
+    const { resource } = runnerWith(() => ({ includeLogLinesInReason: false }));
+    behave({ outcome: { exitCode: 1 } });
+
+    // Act
+    const outcome = await resource.create();
+
+    // Assess
+    const task = tasks()[0];
+    expect(ourPart(outcome.reason)).toBe(`The ECS task failed. Task ${task.arn} (migrate:1) failed: container app exited with code 1 `
+      + '(stopped: EssentialContainerExited: Essential container in task exited). '
+      + `Logs: https://${REGION}.console.aws.amazon.com/ecs/v2/clusters/prod/tasks/${task.id}/logs?region=${REGION}`);
+    expect(logs.calls).toEqual([]);
+  });
+});

@@ -4,6 +4,7 @@ import { systemClock, type Clock, type DeliveryOptions } from './http';
 import type { ChannelConfig, ChannelType, NotificationMessage } from './message';
 import { currentBudget } from '../budget';
 import { logger as sharedLogger } from '../powertools';
+import { activeRedactor } from '../redact';
 
 export type { ChannelConfig, ChannelType, MessageField, MessageSection, NotificationMessage, Severity } from './message';
 export { systemClock, type Clock, type DeliveryOptions, type DeliveryOutcome } from './http';
@@ -79,7 +80,8 @@ export interface Notifier {
   readonly channels: readonly ChannelConfig[];
   /**
    * Deliver one message to every channel (or the `channels` chosen) concurrently. Never rejects: each channel's
-   * outcome is in the result, in channel order, and failures are logged.
+   * outcome is in the result, in channel order, and failures are logged. Every string of the message (its `data`
+   * too) is masked by the active redactor (lambda/common/redact.ts) before any channel renders it.
    */
   send(message: NotificationMessage, options?: SendOptions): Promise<DeliveryResult[]>;
 }
@@ -112,7 +114,8 @@ export function createNotifier(channels: readonly ChannelConfig[], options: Noti
 
   return {
     channels: list,
-    async send(message: NotificationMessage, sendOptions: SendOptions = {}): Promise<DeliveryResult[]> {
+    async send(original: NotificationMessage, sendOptions: SendOptions = {}): Promise<DeliveryResult[]> {
+      const message = activeRedactor().value(original);
       const deadline = sendDeadline(clock, sendOptions.remainingTimeMs);
       if (list.length === 0) {
         logger.debug('No notification channels configured; message not sent', { source: message.source, title: message.title });

@@ -2,6 +2,7 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { systemClock, type Clock } from './http';
 import { clientConfig } from '../aws';
+import { rememberSecrets } from '../redact';
 
 /**
  * Where a webhook URL is stored: a Secrets Manager secret (the whole string, or one key of a JSON
@@ -102,6 +103,8 @@ export function describeSource(source: WebhookUrlSource): string {
 export async function resolveWebhookUrl(source: WebhookUrlSource, options: ResolveWebhookUrlOptions = {}): Promise<string> {
   const raw = await readCached(source, (options.clock ?? systemClock).now(), options.refresh ?? false);
   const value = 'secretArn' in source ? extractFromSecret(source, raw) : raw;
+  // Whatever shows it from now on (a log line, an error) shows it masked.
+  rememberSecrets({ values: [value.trim()] });
   return validateUrl(value.trim(), describeSource(source), options);
 }
 

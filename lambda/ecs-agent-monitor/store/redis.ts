@@ -10,6 +10,7 @@ import type { FailureStoreClients, RedisFailureStoreConfig } from './index';
 import { DEFAULT_FAILURE_TTL_SECONDS, DETACHED_TTL_SECONDS, DetachedInstance, FailureStore, IncrementResult, StoredCluster } from './types';
 import { clientConfig, lazy } from '../../common/aws';
 import { logger } from '../../common/powertools';
+import { rememberSecrets } from '../../common/redact';
 
 /** Default prefix of the per-cluster hash key. */
 export const DEFAULT_REDIS_KEY_PREFIX = 'ecs-agent-monitor';
@@ -582,7 +583,9 @@ async function fetchRedisAuth(secretArn: string, given: SecretsManagerClient | u
     if (typeof password !== 'string' || !password) {
       throw new Error(`the Redis AUTH secret ${secretArn} is JSON without a string "password" (or "authToken") field`);
     }
+    rememberSecrets({ values: [password] });
     return { password, username: typeof fields.username === 'string' ? fields.username : undefined };
   }
+  rememberSecrets({ values: [secret] });
   return { password: secret };
 }

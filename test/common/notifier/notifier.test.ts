@@ -20,6 +20,7 @@ import {
   type NotifierOptions,
   WEBHOOK_URL_MAX_AGE_MS,
 } from '../../../lambda/common/notifier/index';
+import { Redactor, withRedactor } from '../../../lambda/common/redact';
 
 const secretsManager = mockClient(SecretsManagerClient);
 const ssm = mockClient(SSMClient);
@@ -448,5 +449,34 @@ describe('notifierFromEnv', () => {
 
   test('fails at creation for a bad NOTIFICATION_CHANNELS', () => {
     expect(() => notifierFromEnv(options(), { NOTIFICATION_CHANNELS: '[{"type":"sms"}]' })).toThrow(/NOTIFICATION_CHANNELS\[0\]/);
+  });
+});
+
+describe('what a message shows', () => {
+  test('every channel gets the message with secret-looking text and the active redactor\'s values masked, data included', async () => {
+    // Prepare
+    const notifier = createNotifier(ALL_CHANNELS, options());
+    const message: NotificationMessage = {
+      ...agentMonitorReport(),
+      summary: 'UpdateContainerAgent failed: psql postgres://admin:S3cr3t@db DB_PASSWORD=hunter2 and known-value-42',
+      fields: [{ name: 'Error', value: 'Authorization: Bearer 0123456789abcdef' }],
+      data: { nested: ['token=abc123def', { why: 'known-value-42' }] },
+    };
+
+    // Act
+    await withRedactor(new Redactor({ values: ['known-value-42'] }), () => notifier.send(message));
+
+    // Assess
+    const bodies = [
+      ...[SLACK_PATH, TEAMS_PATH, WEBHOOK_PATH].flatMap((path) => server.requestsTo(path).map((r) => r.body)),
+      ...sns.commandCalls(PublishCommand).map((c) => JSON.stringify(c.args[0].input)),
+    ];
+    expect(bodies).toHaveLength(4);
+    for (const body of bodies) {
+      for (const secret of ['S3cr3t', 'hunter2', 'known-value-42', '0123456789abcdef', 'abc123def']) expect(body).not.toContain(secret);
+      expect(body).toContain('postgres://admin:***@db');
+    }
+    expect(JSON.parse(server.requestsTo(WEBHOOK_PATH)[0].body).data).toEqual({ nested: ['token=***', { why: '***' }] });
+    expect(message.summary).toContain('hunter2');
   });
 });
