@@ -270,7 +270,7 @@ async function onCreateOrUpdate(
       }));
     }
     throw new RunFailure(composeReason([
-      { text: `${event.RequestType} of the task run failed: ${error instanceof RunFailure ? error.message : describeError(error)}`, priority: 0 },
+      { text: sentence(`${event.RequestType} of the task run failed: ${error instanceof RunFailure ? error.message : describeError(error)}`), priority: 0 },
       {
         text: cleanup.stopped.length > 0
           ? `Stopped the ${cleanup.stopped.length} task(s) it had started: ${cleanup.stopped.join(', ')}.`
@@ -579,7 +579,7 @@ async function handleCheck(event: IsCompleteEvent, invocation: Invocation<Settin
     if (tasks.length > 0) runnerMetrics(invocation, event).addMetric('RunsFailed', MetricUnit.Count, 1);
     const doing = `Checking the task run failed${pastDeadline && isTransient(error) ? ' past its deadline' : ''}`;
     throw new RunFailure(composeReason([
-      { text: `${doing}: ${error instanceof PropertiesError ? `${error.message}.` : describeError(error)}`, priority: 0 },
+      { text: sentence(`${doing}: ${error instanceof PropertiesError ? error.message : describeError(error)}`), priority: 0 },
       ...(tasks.length > 0 ? [{ text: `Stopped the run's ${tasks.length} task(s)${stopErrors.length > 0 ? `, except ${stopErrors.length}` : ''}.`, priority: 0, whole: true }] : []),
       ...(stopErrors.length > 0 ? [{ text: `Could not stop: ${stopErrors.join('; ')}.`, priority: 0, maxBytes: 400 }] : []),
     ]));
@@ -712,6 +712,11 @@ function isTransient(error: unknown): boolean {
   if ((e?.$metadata?.httpStatusCode ?? 0) >= 500) return true;
   return ['ThrottlingException', 'ServerException', 'TimeoutError', 'RequestTimeout', 'NetworkingError'].includes(e?.name ?? '')
     || ['ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ECONNREFUSED'].includes(e?.code ?? '');
+}
+
+/** Text that ends as a sentence ends. */
+function sentence(text: string): string {
+  return /[.!?]$/.test(text.trimEnd()) ? text : `${text.trimEnd()}.`;
 }
 
 /** Any error as a RunFailure, whose one-line message CloudFormation shows. */
