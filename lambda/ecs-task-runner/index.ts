@@ -203,6 +203,8 @@ async function onCreateOrUpdate(
 
   let decision: Decision;
   if (event.RequestType === 'Create') {
+    // A create of a resource whose earlier create failed (its delete skipped by the framework) ends what that left.
+    await stopReplacedRun(properties.cluster, physicalId, event.RequestId, invocation);
     decision = decideCreate(properties);
   } else {
     const earlier = readEarlierProperties(event.OldResourceProperties);
@@ -489,9 +491,9 @@ async function stopRequestTasks(
 
 /**
  * Stops the tasks of this resource that an earlier request started and that still run: a run whose request is over
- * (CloudFormation cancelled it, or rolls it back), which the update or rollback now replaces. Never fails the update:
- * what cannot be looked for or stopped (the earlier cluster is no longer granted, ECS does not answer in time) is
- * logged.
+ * (CloudFormation cancelled it, or rolls it back; a failed create whose delete the framework skipped), which this
+ * request replaces. Never fails the request: what cannot be looked for or stopped (the earlier cluster is no longer
+ * granted, ECS does not answer in time) is logged.
  */
 async function stopReplacedRun(cluster: string, startedBy: string, requestId: string, invocation: Invocation<Settings>): Promise<void> {
   try {
@@ -499,13 +501,13 @@ async function stopReplacedRun(cluster: string, startedBy: string, requestId: st
       const replaced = (await tasksOfResource(cluster, startedBy, ['RUNNING'])).filter((t) => requestOf(t) !== requestId && t.taskArn);
       if (replaced.length === 0) return;
       const arns = replaced.map((t) => t.taskArn!);
-      const errors = await stopTasks(cluster, arns, 'EcsTaskRunner: a later update of the resource replaces this run');
-      logger.warn('stopped the tasks of an earlier request of this resource that still ran: this update replaces its run', {
+      const errors = await stopTasks(cluster, arns, 'EcsTaskRunner: a later request of the resource replaces this run');
+      logger.warn('stopped the tasks of an earlier request of this resource that still ran: this request replaces its run', {
         tasks: arns, requests: [...new Set(replaced.map(requestOf))], stopErrors: errors,
       });
     });
   } catch (error) {
-    logger.warn('could not look for tasks of an earlier request that still run; the update goes on', { error: describeError(error) });
+    logger.warn('could not look for tasks of an earlier request that still run; the request goes on', { error: describeError(error) });
   }
 }
 

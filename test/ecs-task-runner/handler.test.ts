@@ -13,6 +13,7 @@ import {
   ACCOUNT, CLUSTER_ARN, CloudFormationResource, EXECUTION_ROLE, Handlers, REGION, SECURITY_GROUP, STACK_NAME, SUBNETS, StdoutCapture,
   Synthesized, TASK_ROLE, loadHandlers, synthesize, useFakeClock,
 } from './support/runner';
+import { startedByFor } from '../../lambda/ecs-task-runner/core';
 import { RunOn, SuccessCriteria, TaskLaunchTarget } from '../../src';
 import { AwsStandin } from '../support/aws-standin';
 import { FakeFleet, TaskBehavior } from '../support/fake-fleet';
@@ -340,7 +341,23 @@ describe('create', () => {
     const outcome = await resource.create();
 
     expect(outcome).toMatchObject({ status: 'SUCCESS', polls: 1, physicalResourceId: expect.stringMatching(/^ecs-task-runner-/) });
-    expect(fleet.calls.map((c) => c.command)).toEqual([]);
+    // It only looked for what an earlier failed create of the resource may have left running.
+    expect(fleet.calls.map((c) => c.command)).toEqual(['ListTasks']);
+  });
+
+  test('a create stops what an earlier failed create of the resource left running (the framework skipped its delete)', async () => {
+    // Prepare: a task of the resource from an earlier request still runs
+    const { resource } = runnerWith(() => ({ runOn: [RunOn.UPDATE] }));
+    const physicalId = startedByFor(resource.synthesized.stackId, resource.synthesized.logicalId);
+    const left = fleet.addTask('prod', { taskDefinition: 'migrate', startedBy: physicalId, tags: { 'cdk-ecs-ops:request': 'an-earlier-request' } });
+
+    // Act
+    const outcome = await resource.create();
+
+    // Assess
+    expect(outcome.status).toBe('SUCCESS');
+    expect(stopTaskInputs()).toEqual([{ cluster: CLUSTER_ARN, task: left.arn, reason: 'EcsTaskRunner: a later request of the resource replaces this run' }]);
+    expect(left.desiredStatus).toBe('STOPPED');
   });
 });
 
@@ -468,9 +485,9 @@ describe('delete', () => {
 
     // Assess
     expect(deleted).toMatchObject({ status: 'SUCCESS', physicalResourceId: failed.physicalResourceId });
-    expect(fleet.callsTo('ecs', 'ListTasks').map((c) => c.input)).toEqual([{
+    expect(fleet.callsTo('ecs', 'ListTasks').map((c) => c.input).pop()).toEqual({
       cluster: CLUSTER_ARN, startedBy: failed.physicalResourceId, desiredStatus: 'RUNNING', maxResults: 100,
-    }]);
+    });
     expect(stopTaskInputs().pop()).toEqual({ cluster: CLUSTER_ARN, task: task.arn, reason: 'EcsTaskRunner: the resource was deleted' });
     expect(task.desiredStatus).toBe('STOPPED');
   });
@@ -563,8 +580,9 @@ describe('failure modes', () => {
 
     expect(outcome.reason).toBe('Create of the task run failed: ServerException (HTTP 500): Service Unavailable. Please try again later. '
       + `No task of this request was found running.\n\nLogs: /aws/lambda/${synthesized.functionNames.onEvent}\n`);
-    // A 500 may come after ECS started the task: it looked twice for tasks of the request before it failed.
-    expect(fleet.callsTo('ecs', 'ListTasks').map((c) => c.input.startedBy)).toEqual([outcome.physicalResourceId, outcome.physicalResourceId].map(() => expect.stringMatching(/^ecs-task-runner-/)));
+    // A 500 may come after ECS started the task: it looked twice for tasks of the request before it failed (after
+    // once, before the launch, for what an earlier create left).
+    expect(fleet.callsTo('ecs', 'ListTasks')).toHaveLength(3);
   });
 
   test('malformed properties fail with every problem named, and start nothing', async () => {
@@ -710,7 +728,7 @@ describe('every failure stops what it started', () => {
 
     // Assess
     expect(rollback).toMatchObject({ status: 'SUCCESS', onEventResult: { EcsTaskRunner: { Run: false } } });
-    expect(stopTaskInputs()).toEqual([{ cluster: CLUSTER_ARN, task: replaced.arn, reason: 'EcsTaskRunner: a later update of the resource replaces this run' }]);
+    expect(stopTaskInputs()).toEqual([{ cluster: CLUSTER_ARN, task: replaced.arn, reason: 'EcsTaskRunner: a later request of the resource replaces this run' }]);
     expect(replaced.desiredStatus).toBe('STOPPED');
     expect(runTaskInputs()).toHaveLength(2);
   });
@@ -723,7 +741,7 @@ describe('every failure stops what it started', () => {
     const outcome = await resource.update({ ...resource.properties!, TimeoutSeconds: 900, RunSeconds: 825 });
 
     expect(outcome.status).toBe('SUCCESS');
-    expect(stdout.json().filter((l) => l.message === 'could not look for tasks of an earlier request that still run; the update goes on'))
+    expect(stdout.json().filter((l) => l.message === 'could not look for tasks of an earlier request that still run; the request goes on'))
       .toEqual([expect.objectContaining({ level: 'WARN', error: expect.stringMatching(/^AccessDeniedException/) })]);
   });
 

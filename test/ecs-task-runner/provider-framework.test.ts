@@ -5,8 +5,7 @@
  * resource properties, container overrides included, and this test holds it to that. Should a release of aws-cdk-lib
  * stop doing so, this fails, and the README's note changes with it.
  */
-import * as path from 'node:path';
-import { FrameworkHarness, FrameworkHarnessOptions, cfnRequest, serveFleet } from './support/framework';
+import { FrameworkHarness, FrameworkHarnessOptions, cfnRequest, loadFrameworkRuntime, serveFleet } from './support/framework';
 import { ACCOUNT, CLUSTER_ARN, EXECUTION_ROLE, REGION, STACK_NAME, TASK_ROLE, synthesize } from './support/runner';
 import { RunOn, TaskLaunchTarget } from '../../src';
 import { AwsStandin } from '../support/aws-standin';
@@ -14,7 +13,6 @@ import { FakeFleet } from '../support/fake-fleet';
 import { SECRET, SECRET_ENVIRONMENT } from '../support/shown-secrets';
 import { synthesizedTimeoutMs } from '../support/synthesized-environment';
 
-const RUNTIME = path.join(path.dirname(require.resolve('aws-cdk-lib/package.json')), 'custom-resources', 'lib', 'provider-framework', 'runtime');
 const ORIGINAL_ENV = { ...process.env };
 
 interface Outbound {
@@ -25,19 +23,16 @@ interface Outbound {
 
 /** The framework's runtime with its AWS calls (Lambda Invoke, Step Functions StartExecution, the response PUT) recorded. */
 function loadFramework(userResult: unknown): { framework: any; outbound: Outbound; logged: () => string } {
-  jest.resetModules();
   const outbound: Outbound = {
     invokeFunction: jest.fn(async () => ({ Payload: Buffer.from(JSON.stringify(userResult)) })),
     startExecution: jest.fn(async () => ({})),
     httpRequest: jest.fn(async () => undefined),
   };
-  jest.doMock(path.join(RUNTIME, 'outbound'), () => outbound);
   const lines: string[] = [];
   jest.spyOn(console, 'log').mockImplementation((...args: unknown[]) => {
     lines.push(args.map(String).join(' '));
   });
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const framework = require(path.join(RUNTIME, 'framework'));
+  const framework = loadFrameworkRuntime(outbound);
   return { framework, outbound, logged: () => lines.join('\n') };
 }
 
@@ -101,7 +96,7 @@ test('the framework\'s isComplete function logs the request on every poll, and f
  * CloudFormation's answer, and what is left running in ECS (nothing).
  */
 describe('runs through the Provider framework and the bundle', () => {
-  // Every call of a runner's function is a Node.js process, and a throttled call waits out the SDK's backoff.
+  // Every call of a runner's function is a Node.js process.
   jest.setTimeout(180_000);
   const MARKER = 'AWSCDK::CustomResourceProviderFramework::CREATE_FAILED';
   let standin: AwsStandin;
@@ -256,12 +251,12 @@ describe('runs through the Provider framework and the bundle', () => {
     expect(standin.callsTo('ecs', 'StopTask').map((c) => c.input.reason)).toEqual(['EcsTaskRunner: the run cannot be checked, so it is stopped']);
   });
 
-  test('a throttled poll is tried again before the deadline; past it, the run\'s tasks are stopped', async () => {
-    // Prepare: the task runs on; ECS throttles every DescribeTasks from the second poll; the third poll comes after the deadline
+  test('a failing poll (500) is tried again before the deadline; past it, the run\'s tasks are stopped', async () => {
+    // Prepare: the task runs on; every DescribeTasks from the second poll answers 500; the third poll comes after the deadline
     fleet.setTaskBehavior('migrate', { lifecycle: ['PENDING', 'RUNNING'] });
     let describes = 0;
     serveFleet(standin, fleet, (operation) => {
-      if (operation === 'DescribeTasks' && ++describes >= 2) throw standin.error('ThrottlingException', 'Rate exceeded', 400);
+      if (operation === 'DescribeTasks' && ++describes >= 2) throw standin.error('InternalFailure', 'The request processing has failed', 500);
       return undefined;
     });
     const { synthesized, framework } = deployed(() => ({}), {
@@ -276,7 +271,8 @@ describe('runs through the Provider framework and the bundle', () => {
     // Assess
     expect(polls).toBe(3);
     expect(response.Status).toBe('FAILED');
-    expect(ourPart(response.Reason)).toMatch(/^Checking the task run failed past its deadline: ThrottlingException \(HTTP 400\): Rate exceeded\. Stopped the run's 1 task\(s\)\.$/);
+    expect(ourPart(response.Reason)).toBe('Checking the task run failed past its deadline: InternalFailure (HTTP 500): The request processing has failed. '
+      + 'Stopped the run\'s 1 task(s).');
     expect(running()).toEqual([]);
   });
 
@@ -341,7 +337,7 @@ describe('runs through the Provider framework and the bundle', () => {
     expect(rollback.response).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: physicalResourceId, Data: { TaskArns: '', ExitCode: '', StartedAt: '' } });
     expect(cancelled.desiredStatus).toBe('STOPPED');
     expect(standin.callsTo('ecs', 'StopTask').map((c) => c.input)).toEqual([{
-      cluster: CLUSTER_ARN, task: cancelled.arn, reason: 'EcsTaskRunner: a later update of the resource replaces this run',
+      cluster: CLUSTER_ARN, task: cancelled.arn, reason: 'EcsTaskRunner: a later request of the resource replaces this run',
     }]);
     expect(running()).toEqual([]);
   });

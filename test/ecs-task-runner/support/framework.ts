@@ -98,6 +98,13 @@ export interface FrameworkHarnessOptions {
   readonly beforeInvocation?: (handler: 'onEvent' | 'isComplete') => void;
 }
 
+/** The framework's three handlers. */
+interface FrameworkRuntime {
+  onEvent(event: unknown): Promise<void>;
+  isComplete(event: unknown): Promise<void>;
+  onTimeout(event: unknown): Promise<void>;
+}
+
 interface Outbound {
   invokeFunction(request: { FunctionName: string; Payload: string }): Promise<{ Payload: Uint8Array; FunctionError?: string }>;
   startExecution(request: { stateMachineArn: string; name: string; input: string }): Promise<unknown>;
@@ -105,15 +112,26 @@ interface Outbound {
 }
 
 /**
+ * The framework's runtime (its `framework` module, which its three functions export) with its outbound calls
+ * replaced, in a module registry of its own: the rest of the test keeps its modules (aws-cdk-lib loads some lazily,
+ * and a second copy would fail its instanceof checks), and each load gets its own `outbound`.
+ */
+export function loadFrameworkRuntime(outbound: object): any {
+  let framework: unknown;
+  jest.isolateModules(() => {
+    jest.doMock(path.join(RUNTIME, 'outbound'), () => outbound);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    framework = require(path.join(RUNTIME, 'framework'));
+  });
+  return framework;
+}
+
+/**
  * The Provider framework driving the runner's bundle. One instance per test: it loads the framework's runtime into
  * a module registry of its own with its outbound calls replaced.
  */
 export class FrameworkHarness {
-  private readonly framework: {
-    onEvent(event: unknown): Promise<void>;
-    isComplete(event: unknown): Promise<void>;
-    onTimeout(event: unknown): Promise<void>;
-  };
+  private readonly framework: FrameworkRuntime;
   private invocations: Invocation[] = [];
   private responses: CfnResponse[] = [];
   private executions: string[] = [];
@@ -134,15 +152,7 @@ export class FrameworkHarness {
         this.responses.push(JSON.parse(body));
       },
     };
-    // A registry of its own for the framework's modules (the rest of the test keeps its modules: aws-cdk-lib loads some
-    // lazily, and a second copy would fail its instanceof checks).
-    let framework: FrameworkHarness['framework'] | undefined;
-    jest.isolateModules(() => {
-      jest.doMock(path.join(RUNTIME, 'outbound'), () => outbound);
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      framework = require(path.join(RUNTIME, 'framework'));
-    });
-    this.framework = framework!;
+    this.framework = loadFrameworkRuntime(outbound);
   }
 
   /** What the framework logged (it logs every request and answer). */
