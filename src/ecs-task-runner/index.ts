@@ -207,7 +207,10 @@ export class SuccessCriteria {
 
 /**
  * Properties of an `EcsTaskRunner`. Of the hardening props, `encryptionKey` does not apply: the runner creates no
- * table, queue or topic.
+ * table, queue or topic. `vpc`, `vpcSubnets` and `securityGroups` are its functions' network, as for every construct
+ * of this library; the tasks' is the launch target's (`TaskLaunchTarget.fargate({ vpcSubnets, securityGroups })`).
+ * Synth warns when a security group given to the functions is the tasks' side's: one a service of the task definition
+ * uses, the tasks' own, or one that allows inbound traffic.
  */
 export interface EcsTaskRunnerProps extends HardeningProps {
   /** The cluster the tasks run in, in this stack's account and region (synth refuses another). */
