@@ -5,7 +5,7 @@
  * timeout, what it did and what it reported, as the Markdown table of the README's "Reliability" section.
  * Nothing is asserted here (test/bundles/faults.test.ts does).
  *
- * Usage: npx projen bench:faults [-- --concurrency 3]
+ * Usage: npx projen bench:faults [-- --concurrency 3] [-- --only runner]   (`--only`: the handlers whose name starts so)
  */
 import { FAULT_MODES, FAULT_NAMES, FAULT_SCENARIOS, FaultRun, runFaultScenario } from '../test/bundles/fault-scenarios';
 
@@ -21,7 +21,9 @@ function seconds(ms: number): string {
 }
 
 async function main(): Promise<void> {
-  const jobs = FAULT_SCENARIOS.flatMap((scenario) => FAULT_MODES.map((mode) => ({ scenario, mode })));
+  const only = argument('--only');
+  const jobs = FAULT_SCENARIOS.filter((scenario) => !only || scenario.handler.startsWith(only))
+    .flatMap((scenario) => FAULT_MODES.map((mode) => ({ scenario, mode })));
   const results: FaultRun[] = new Array(jobs.length);
   let next = 0;
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, jobs.length) }, async () => {

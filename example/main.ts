@@ -99,6 +99,9 @@ const migrate = new EcsTaskRunner(stack, 'BillingMigrations', {
 });
 const billingDatabase = ec2.SecurityGroup.fromSecurityGroupId(stack, 'BillingDatabase', 'sg-0d1e2f3a4b5c6d7e8');
 billingDatabase.connections.allowFrom(migrate, ec2.Port.tcp(5432), 'billing migrations');
+// When the last migration ran, and its tasks (empty after a deployment that ran none).
+new CfnOutput(stack, 'BillingMigrationStartedAt', { value: migrate.startedAt });
+new CfnOutput(stack, 'BillingMigrationTasks', { value: migrate.taskArns });
 
 // cdk-nag finds nothing to acknowledge: each construct acknowledges its own deliberate findings (visible as
 // `cdk_nag` metadata in the template, and as CDK acknowledgements for cdk-nag 3), and every scope is given.

@@ -9,7 +9,8 @@ import { activeRedactor, containerOverrideSecrets, type KnownSecrets } from '../
 // ---------------------------------------------------------------------------------------------- properties
 
 export type RequestKind = 'CREATE' | 'UPDATE';
-export type LaunchKind = 'FARGATE' | 'EC2' | 'CAPACITY_PROVIDERS' | 'CONTAINER_INSTANCES';
+/** How the tasks are launched; `CLUSTER_DEFAULT` is RunTask with neither a launch type nor a strategy: the cluster's default strategy. */
+export type LaunchKind = 'FARGATE' | 'EC2' | 'CAPACITY_PROVIDERS' | 'CLUSTER_DEFAULT' | 'CONTAINER_INSTANCES';
 export type SuccessKind = 'ESSENTIAL_CONTAINERS' | 'ALL_CONTAINERS' | 'CONTAINERS';
 
 export interface ContainerOverride {
@@ -60,11 +61,37 @@ export class PropertiesError extends Error {
   }
 }
 
-const LAUNCH_KINDS: readonly LaunchKind[] = ['FARGATE', 'EC2', 'CAPACITY_PROVIDERS', 'CONTAINER_INSTANCES'];
+const LAUNCH_KINDS: readonly LaunchKind[] = ['FARGATE', 'EC2', 'CAPACITY_PROVIDERS', 'CLUSTER_DEFAULT', 'CONTAINER_INSTANCES'];
 const SUCCESS_KINDS: readonly SuccessKind[] = ['ESSENTIAL_CONTAINERS', 'ALL_CONTAINERS', 'CONTAINERS'];
 
-/** Reads the resource's properties; throws one PropertiesError naming every problem. */
+/**
+ * Reads the resource's properties as this version of the library writes them (the request's `ResourceProperties`);
+ * throws one PropertiesError naming every problem. Keys it does not know are ignored.
+ */
 export function parseProperties(raw: unknown): RunnerProperties {
+  const { properties, problems } = readProperties(raw);
+  if (problems.length > 0) throw new PropertiesError(problems);
+  return properties;
+}
+
+/** Properties written by an earlier deployment, read as well as they can be, and what could not be read. */
+export interface EarlierProperties {
+  readonly properties: RunnerProperties;
+  /** Values this version does not know (kept as they are, so they compare as changed) or could not read (defaults). */
+  readonly problems: readonly string[];
+}
+
+/**
+ * Reads properties another version of the library may have written (an update's `OldResourceProperties`, the
+ * properties of a resource being deleted): never throws. Keys it does not know are ignored; a value it does not know
+ * (a launch type of a later version) is kept as it is, so it compares as changed; a value it cannot read takes its
+ * default. The problems say which, for the logs.
+ */
+export function readEarlierProperties(raw: unknown): EarlierProperties {
+  return readProperties(raw);
+}
+
+function readProperties(raw: unknown): EarlierProperties {
   const problems: string[] = [];
   const p = isRecord(raw) ? raw : {};
   if (!isRecord(raw)) problems.push('ResourceProperties is not an object');
@@ -203,8 +230,7 @@ export function parseProperties(raw: unknown): RunnerProperties {
     enableExecuteCommand: bool(p.EnableExecuteCommand, 'EnableExecuteCommand', false),
     includeLogLinesInReason: bool(p.IncludeLogLinesInReason, 'IncludeLogLinesInReason', true),
   };
-  if (problems.length > 0) throw new PropertiesError(problems);
-  return properties;
+  return { properties, problems };
 
   function placement(items: Record<string, unknown>[], second: 'Expression' | 'Field', key: 'placementConstraints' | 'placementStrategy') {
     if (items.length === 0) return {};
@@ -381,10 +407,12 @@ export function canonical(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
-/** The trigger keys whose value changed, appeared or disappeared. */
+/**
+ * The trigger keys of the new properties whose value changed or that appeared. A key that disappeared runs nothing:
+ * removing a trigger says "no longer run on this", not "run once more".
+ */
 export function changedTriggers(before: RunnerProperties, after: RunnerProperties): string[] {
-  const keys = [...new Set([...Object.keys(before.triggers), ...Object.keys(after.triggers)])].sort();
-  return keys.filter((k) => before.triggers[k] !== after.triggers[k]);
+  return Object.keys(after.triggers).sort().filter((k) => before.triggers[k] !== after.triggers[k]);
 }
 
 /**
@@ -563,18 +591,78 @@ export function truncate(text: string, maxBytes: number): string {
 }
 
 /**
- * A reason from required parts and optional ones (log lines), the optional ones dropped first to fit. Each part is
- * masked by the active redactor (lambda/common/redact.ts: the overrides' values, secret-looking text) before it is cut.
+ * One part of a reason. Priority 0 is always shown (cut when the required parts do not fit together, the longest
+ * first); the others are shown while they fit, priority 1 before 2 before 3, and in reading order within a priority.
+ */
+export interface ReasonPart {
+  readonly text: string;
+  readonly priority: number;
+  /** The most the part may take on its own (JSON-escaped UTF-8 bytes): a longer text is cut after it is masked. */
+  readonly maxBytes?: number;
+  /** Never cut (a note that must be read whole, such as how many tasks are not described). */
+  readonly whole?: boolean;
+  /** What stands between it and the part before it. @default ' ' */
+  readonly lead?: string;
+}
+
+/** The order in which a failed run's reason spends its bytes, after the parts it always has. */
+export const REASON_PRIORITY = { exitCodes: 0, stoppedReasons: 1, consoleLink: 2, logLines: 3 } as const;
+
+/** Longest stopped reason of a task, and of a container, in a reason. */
+export const STOPPED_REASON_MAX_BYTES = 240;
+export const CONTAINER_REASON_MAX_BYTES = 160;
+
+/**
+ * A reason from parts in reading order (see ReasonPart), within `maxBytes`. Each part is masked by the active
+ * redactor (lambda/common/redact.ts: the overrides' values, secret-looking text) and made one line before it is cut.
+ */
+export function composeReason(parts: readonly ReasonPart[], maxBytes = REASON_MAX_BYTES): string {
+  const redactor = activeRedactor();
+  const items = parts.map((p, index) => {
+    const text = oneLine(redactor.text(p.text));
+    return { ...p, index, lead: p.lead ?? ' ', text: p.maxBytes !== undefined ? truncate(text, p.maxBytes) : text };
+  }).filter((p) => p.text !== '');
+  const admitted = new Set(items.filter((p) => p.priority === 0).map((p) => p.index));
+  const render = () => {
+    let out = '';
+    for (const p of items) if (admitted.has(p.index)) out = out === '' ? p.text : `${out}${p.lead}${p.text}`;
+    return out;
+  };
+  // The required parts, cut longest first until they fit (a whole part is never cut).
+  for (let excess = jsonBytes(render()) - maxBytes; excess > 0; excess = jsonBytes(render()) - maxBytes) {
+    const longest = items.filter((p) => p.priority === 0 && !p.whole && jsonBytes(p.text) > 16)
+      .sort((a, b) => jsonBytes(b.text) - jsonBytes(a.text))[0];
+    if (!longest) break;
+    longest.text = truncate(longest.text, Math.max(16, jsonBytes(longest.text) - excess));
+  }
+  const optional = items.filter((p) => p.priority > 0).sort((a, b) => a.priority - b.priority || a.index - b.index);
+  for (const p of optional) {
+    admitted.add(p.index);
+    if (jsonBytes(render()) > maxBytes) admitted.delete(p.index);
+  }
+  return truncate(render(), maxBytes);
+}
+
+/** Whether the parts that are always shown fit in `maxBytes` uncut. */
+function requiredFits(parts: readonly ReasonPart[], maxBytes = REASON_MAX_BYTES): boolean {
+  const required = parts.filter((p) => p.priority === 0);
+  const redactor = activeRedactor();
+  const text = required.map((p, i) => {
+    const t = oneLine(redactor.text(p.text));
+    return `${i === 0 ? '' : p.lead ?? ' '}${p.maxBytes !== undefined ? truncate(t, p.maxBytes) : t}`;
+  }).join('');
+  return jsonBytes(text) <= maxBytes;
+}
+
+/**
+ * A reason from required parts and optional ones, the optional ones shown while they fit, in order. Each part is
+ * masked by the active redactor before it is cut.
  */
 export function fitReason(required: readonly string[], optional: readonly string[] = [], maxBytes = REASON_MAX_BYTES): string {
-  const redactor = activeRedactor();
-  const base = oneLine(required.map((part) => redactor.text(part)).join(' '));
-  let reason = base;
-  for (const part of optional) {
-    const next = oneLine(`${reason} ${redactor.text(part)}`);
-    if (jsonBytes(next) <= maxBytes) reason = next;
-  }
-  return truncate(reason, maxBytes);
+  return composeReason([
+    ...required.map((text) => ({ text, priority: 0 })),
+    ...optional.map((text) => ({ text, priority: 1 })),
+  ], maxBytes);
 }
 
 const ECS_TASK_ARN = /^arn:(aws[a-z-]*):ecs:([a-z0-9-]+):\d{12}:task\/([^/]+)\/([0-9a-zA-Z]+)$/;
@@ -617,46 +705,103 @@ function logPart(excerpt: LogExcerpt): string {
   return lines.length > 0 ? `Last log lines of ${excerpt.container}: ${lines.map((l) => JSON.stringify(l)).join(' | ')}.` : '';
 }
 
-function containerText(c: ContainerFailure): string {
-  const reason = c.reason ? ` (${oneLine(c.reason)})` : '';
-  return c.exitCode !== undefined ? `container ${c.name} exited with code ${c.exitCode}${reason}` : `container ${c.name} did not run to its end${reason}`;
+/** What ECS says of a container, when it adds to what it says of the task (said once, never twice). */
+function distinctReason(c: ContainerFailure, taskReason: string | undefined): string | undefined {
+  if (!c.reason) return undefined;
+  const reason = oneLine(c.reason);
+  const task = taskReason ? oneLine(taskReason) : '';
+  return task.includes(reason) ? undefined : reason;
 }
 
-/** The sentence of one failed task: what failed, why ECS stopped it. */
-export function describeTaskFailure(f: TaskFailure, label: string): string {
-  const stopped = [f.stopCode, f.stoppedReason ? oneLine(f.stoppedReason) : undefined].filter(Boolean).join(': ');
+function containerVerdict(c: ContainerFailure): string {
+  return c.exitCode !== undefined ? `container ${c.name} exited with code ${c.exitCode}` : `container ${c.name} did not run to its end`;
+}
+
+/**
+ * The parts of one failed task's sentence, in reading order: what failed (always), each container's own reason and
+ * the task's stop code and reason (REASON_PRIORITY.stoppedReasons), its log lines and console link.
+ */
+export function taskFailureParts(f: TaskFailure, label: string, logs: readonly LogExcerpt[] = []): ReasonPart[] {
+  const reasons = REASON_PRIORITY.stoppedReasons;
+  const parts: ReasonPart[] = [];
   if (f.stopCode === 'TaskFailedToStart') {
     // The containers usually repeat the stopped reason; name only those that add to it.
-    const extra = f.containers.filter((c) => c.reason && !f.stoppedReason?.includes(oneLine(c.reason)));
-    return `Task ${f.taskArn} (${label}) never started: ${stopped || 'TaskFailedToStart'}${extra.length ? `; ${extra.map(containerText).join('; ')}` : ''}.`;
+    parts.push({ text: `Task ${f.taskArn} (${label}) never started: TaskFailedToStart`, priority: 0 });
+    if (f.stoppedReason) parts.push({ text: `: ${shown(f.stoppedReason, STOPPED_REASON_MAX_BYTES)}`, priority: reasons, lead: '' });
+    for (const c of f.containers) {
+      const own = distinctReason(c, f.stoppedReason);
+      if (own) parts.push({ text: `; ${containerVerdict(c)} (${shown(own, CONTAINER_REASON_MAX_BYTES)})`, priority: reasons, lead: '' });
+    }
+  } else {
+    parts.push({ text: `Task ${f.taskArn} (${label}) failed:`, priority: 0 });
+    f.containers.forEach((c, i) => {
+      parts.push({ text: `${i === 0 ? '' : '; '}${containerVerdict(c)}`, priority: 0, lead: i === 0 ? ' ' : '' });
+      const own = distinctReason(c, f.stoppedReason);
+      if (own) parts.push({ text: `(${shown(own, CONTAINER_REASON_MAX_BYTES)})`, priority: reasons });
+    });
+    const stopped = [f.stopCode, f.stoppedReason].filter(Boolean).join(': ');
+    if (stopped) parts.push({ text: `(stopped: ${shown(stopped, STOPPED_REASON_MAX_BYTES)})`, priority: reasons });
   }
-  return `Task ${f.taskArn} (${label}) failed: ${f.containers.map(containerText).join('; ')}${stopped ? ` (stopped: ${stopped})` : ''}.`;
+  parts.push({ text: '.', priority: 0, lead: '' });
+  parts.push(...excerptParts(f.taskArn, logs));
+  return parts;
 }
 
-/** Tasks described in full in a reason; the others are counted. */
+/** Text as a reason shows it: masked, one line, then cut to `maxBytes` (masked first: a cut secret would not be found). */
+function shown(text: string, maxBytes: number): string {
+  return truncate(oneLine(activeRedactor().text(text)), maxBytes);
+}
+
+/** A task's last log lines and console link, as optional parts. */
+function excerptParts(taskArn: string, logs: readonly LogExcerpt[]): ReasonPart[] {
+  const link = taskLogsUrl(taskArn);
+  return [
+    ...logs.map((e) => ({ text: logPart(e), priority: REASON_PRIORITY.logLines })),
+    ...(link ? [{ text: `Logs: ${link}`, priority: REASON_PRIORITY.consoleLink }] : []),
+  ];
+}
+
+/** The sentence of one failed task, everything included (the runner's log; a reason fits it with the others). */
+export function describeTaskFailure(f: TaskFailure, label: string): string {
+  return composeReason(taskFailureParts(f, label).filter((p) => !p.text.startsWith('Logs: ')), Number.POSITIVE_INFINITY);
+}
+
+/** Tasks described in a reason; the others are counted. */
 const TASKS_IN_REASON = 3;
 
-/** The reason of a run whose tasks failed (the success criteria are not met). */
+/**
+ * The reason of a run whose tasks failed (the success criteria are not met). Whatever it holds, it says how many
+ * tasks failed, what each described one's chosen containers did (one entry a container), how many are not
+ * described, and what was stopped; then, while they fit: the stop reasons, the console links, the log lines.
+ */
 export function failureReason(input: {
   failures: readonly TaskFailure[];
   total: number;
   stoppedOthers: readonly string[];
   label: string;
   logs: ReadonlyMap<string, readonly LogExcerpt[]>;
+  stopErrors?: readonly string[];
+  /** @default REASON_MAX_BYTES */
+  maxBytes?: number;
 }): string {
   const { failures, total } = input;
-  const shown = failures.slice(0, TASKS_IN_REASON);
-  const required = [
-    total === 1 ? 'The ECS task failed.' : `${failures.length} of ${total} ECS tasks failed.`,
-    ...shown.map((f) => describeTaskFailure(f, input.label)),
-    ...(failures.length > shown.length ? [`${failures.length - shown.length} more failed task(s) are not described here.`] : []),
-    ...(input.stoppedOthers.length > 0 ? [`Stopped the other ${input.stoppedOthers.length} task(s), still running.`] : []),
+  const maxBytes = input.maxBytes ?? REASON_MAX_BYTES;
+  const parts = (described: number): ReasonPart[] => [
+    { text: total === 1 ? 'The ECS task failed.' : `${failures.length} of ${total} ECS tasks failed.`, priority: 0, whole: true },
+    ...failures.slice(0, described).flatMap((f) => taskFailureParts(f, input.label, input.logs.get(f.taskArn) ?? [])),
+    ...(failures.length > described
+      ? [{ text: `${failures.length - described} more failed task(s) are not described here (the runner's log has them).`, priority: 0, whole: true }]
+      : []),
+    ...(input.stoppedOthers.length > 0 ? [{ text: `Stopped the other ${input.stoppedOthers.length} task(s), still running.`, priority: 0, whole: true }] : []),
+    ...stopErrorParts(input.stopErrors),
   ];
-  const optional = shown.flatMap((f) => [
-    ...(input.logs.get(f.taskArn) ?? []).map(logPart),
-    ...(taskLogsUrl(f.taskArn) ? [`Logs: ${taskLogsUrl(f.taskArn)}`] : []),
-  ]);
-  return fitReason(required, optional);
+  let described = Math.min(TASKS_IN_REASON, failures.length);
+  while (described > 1 && !requiredFits(parts(described), maxBytes)) described -= 1;
+  return composeReason(parts(described), maxBytes);
+}
+
+function stopErrorParts(stopErrors: readonly string[] = []): ReasonPart[] {
+  return stopErrors.length > 0 ? [{ text: `Could not stop: ${stopErrors.join('; ')}.`, priority: 0, maxBytes: 400 }] : [];
 }
 
 /** `525` -> `8 min 45 s`. */
@@ -677,18 +822,20 @@ export function timeoutReason(input: {
   logs: ReadonlyMap<string, readonly LogExcerpt[]>;
 }): string {
   const tasks = input.running.slice(0, TASKS_IN_REASON);
-  const required = [
-    `Timed out: the ECS task (${input.label}) did not finish within ${humanDuration(input.runSeconds)}`
-      + ` (timeout ${humanDuration(input.timeoutSeconds)}, less the poll interval and a minute to report).`,
-    `Stopped ${input.running.length} task(s): ${tasks.map((t) => `${t.taskArn} (${t.lastStatus ?? 'status unknown'})`).join(', ')}`
-      + `${input.running.length > tasks.length ? ` and ${input.running.length - tasks.length} more` : ''}.`,
-    ...(input.stopErrors.length > 0 ? [`Could not stop: ${input.stopErrors.join('; ')}.`] : []),
-  ];
-  const optional = tasks.flatMap((t) => [
-    ...(input.logs.get(t.taskArn!) ?? []).map(logPart),
-    ...(taskLogsUrl(t.taskArn!) ? [`Logs: ${taskLogsUrl(t.taskArn!)}`] : []),
+  return composeReason([
+    {
+      text: `Timed out: the ECS task (${input.label}) did not finish within ${humanDuration(input.runSeconds)}`
+        + ` (timeout ${humanDuration(input.timeoutSeconds)}, less the poll interval and a minute to report).`,
+      priority: 0,
+    },
+    {
+      text: `Stopped ${input.running.length} task(s): ${tasks.map((t) => `${t.taskArn} (${t.lastStatus ?? 'status unknown'})`).join(', ')}`
+        + `${input.running.length > tasks.length ? ` and ${input.running.length - tasks.length} more` : ''}.`,
+      priority: 0,
+    },
+    ...stopErrorParts(input.stopErrors),
+    ...tasks.flatMap((t) => excerptParts(t.taskArn!, input.logs.get(t.taskArn!) ?? [])),
   ]);
-  return fitReason(required, optional);
 }
 
 /** The part of RunTask's and StartTask's failures the runner reads. */
@@ -706,6 +853,7 @@ export function placementReason(input: {
   cluster: string;
   failures: readonly LaunchFailure[];
   stopped: readonly string[];
+  stopErrors?: readonly string[];
 }): string {
   const counted = new Map<string, number>();
   for (const f of input.failures) {
@@ -714,13 +862,39 @@ export function placementReason(input: {
   }
   const list = [...counted].map(([text, n]) => (n > 1 ? `${n} x ${text}` : text)).join('; ');
   const clusterName = input.cluster.slice(input.cluster.lastIndexOf('/') + 1);
-  return fitReason([
-    `${input.operation} started ${input.started} of ${input.asked} task(s) in cluster ${clusterName}: ${list || 'no reason given'}.`,
-    ...(input.stopped.length > 0 ? [`Stopped the ${input.stopped.length} task(s) that did start: ${input.stopped.join(', ')}.`] : []),
+  return composeReason([
+    { text: `${input.operation} started ${input.started} of ${input.asked} task(s) in cluster ${clusterName}: ${list || 'no reason given'}.`, priority: 0 },
+    ...(input.stopped.length > 0 ? [{ text: `Stopped the ${input.stopped.length} task(s) that did start: ${input.stopped.join(', ')}.`, priority: 0 }] : []),
+    ...stopErrorParts(input.stopErrors),
   ]);
 }
 
-/** The reason of a run ECS lost track of. */
-export function lostReason(missing: readonly string[], label: string): string {
-  return fitReason([`ECS no longer finds ${missing.length} task(s) of this run (${label}): ${missing.join(', ')} (DescribeTasks: MISSING).`]);
+/** The reason of a run ECS lost track of; the tasks it still found were stopped. */
+export function lostReason(missing: readonly string[], label: string, stopped: readonly string[] = [], stopErrors: readonly string[] = []): string {
+  return composeReason([
+    { text: `ECS no longer finds ${missing.length} task(s) of this run (${label}): ${missing.join(', ')} (DescribeTasks: MISSING).`, priority: 0 },
+    ...(stopped.length > 0 ? [{ text: `Stopped the other ${stopped.length} task(s), still running.`, priority: 0, whole: true }] : []),
+    ...stopErrorParts(stopErrors),
+  ]);
+}
+
+// ---------------------------------------------------------------------------------------------- results
+
+/**
+ * The run's exit code, as the resource's `ExitCode` attribute: that of the task definition's first essential
+ * container; with several tasks, the first that is not 0 (in the order of the task ARNs), else 0. Empty when that
+ * container has no exit code in every task.
+ */
+export function exitCodeOf(tasks: readonly TaskLike[], containers: readonly ContainerInfo[]): string {
+  const essential = containers.find((c) => c.essential)?.name;
+  if (!essential || tasks.length === 0) return '';
+  const codes = [...tasks].sort((a, b) => (a.taskArn ?? '').localeCompare(b.taskArn ?? ''))
+    .map((t) => t.containers?.find((c) => c.name === essential)?.exitCode);
+  if (codes.some((c) => c === undefined)) return codes.find((c) => c !== undefined && c !== 0)?.toString() ?? '';
+  return String(codes.find((c) => c !== 0) ?? 0);
+}
+
+/** The `Runner` dimension of a runner's metrics: `<stack name>/<logical id>`, what its construct can name at synth. */
+export function runnerDimension(stackId: string, logicalResourceId: string): string {
+  return `${stackNameOf(stackId)}/${logicalResourceId}`;
 }

@@ -4,6 +4,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
+import { clusterDefaultStrategy, fargateNetworkFindings, isFargateStrategy, misplacedFunctionGroups, taskNeeds } from './network';
 import { MAX_TIMEOUT, TaskRunnerProvider } from './provider';
 import { EnvironmentSubject, arnSubject, environmentProblems, hardeningSubjects, networkSubjects } from '../common/environment';
 import { validateHardening } from '../common/hardening';
@@ -109,12 +110,12 @@ export interface Ec2LaunchTargetOptions extends TaskNetworkOptions {
   readonly placementStrategies?: ecs.PlacementStrategy[];
 }
 
-/** How the tasks run on capacity providers. */
+/** How the tasks run on capacity providers (a given strategy, or the cluster's default). */
 export interface CapacityProviderLaunchTargetOptions extends Ec2LaunchTargetOptions {
   /**
    * Give each task a public IP address (Fargate capacity providers only).
    *
-   * @default false
+   * @default false (with the cluster's default strategy: ECS's default, none, unless the strategy is known to be Fargate's)
    */
   readonly assignPublicIp?: boolean;
 
@@ -138,6 +139,16 @@ export class TaskLaunchTarget {
     return new TaskLaunchTarget('EC2', options);
   }
 
+  /**
+   * RunTask with the cluster's default capacity provider strategy (neither a launch type nor a strategy is given, so
+   * ECS uses the cluster's). The default when the cluster is an `ecs.Cluster` of this app with a default strategy
+   * (`addDefaultCapacityProviderStrategy`); give it for an imported cluster that has one. Scale-to-zero capacity
+   * providers then scale out for the task instead of failing its placement.
+   */
+  public static clusterDefault(options: CapacityProviderLaunchTargetOptions = {}): TaskLaunchTarget {
+    return new TaskLaunchTarget('CLUSTER_DEFAULT', options);
+  }
+
   /** RunTask with a capacity provider strategy, e.g. `[{ capacityProvider: 'FARGATE_SPOT', weight: 1 }]`. */
   public static capacityProviders(strategy: ecs.CapacityProviderStrategy[], options: CapacityProviderLaunchTargetOptions = {}): TaskLaunchTarget {
     return new TaskLaunchTarget('CAPACITY_PROVIDERS', options, strategy);
@@ -152,7 +163,7 @@ export class TaskLaunchTarget {
   }
 
   /** @internal */
-  public readonly _kind: 'FARGATE' | 'EC2' | 'CAPACITY_PROVIDERS' | 'CONTAINER_INSTANCES';
+  public readonly _kind: 'FARGATE' | 'EC2' | 'CAPACITY_PROVIDERS' | 'CLUSTER_DEFAULT' | 'CONTAINER_INSTANCES';
   /** @internal */
   public readonly _options: CapacityProviderLaunchTargetOptions;
   /** @internal */
@@ -196,7 +207,10 @@ export class SuccessCriteria {
 
 /**
  * Properties of an `EcsTaskRunner`. Of the hardening props, `encryptionKey` does not apply: the runner creates no
- * table, queue or topic.
+ * table, queue or topic. `vpc`, `vpcSubnets` and `securityGroups` are its functions' network, as for every construct
+ * of this library; the tasks' is the launch target's (`TaskLaunchTarget.fargate({ vpcSubnets, securityGroups })`).
+ * Synth warns when a security group given to the functions is the tasks' side's: one a service of the task definition
+ * uses, the tasks' own, or one that allows inbound traffic.
  */
 export interface EcsTaskRunnerProps extends HardeningProps {
   /** The cluster the tasks run in, in this stack's account and region (synth refuses another). */
@@ -223,9 +237,13 @@ export interface EcsTaskRunnerProps extends HardeningProps {
   readonly count?: number;
 
   /**
-   * Where the tasks run.
+   * Where the tasks run. `vpc`, `vpcSubnets` and `securityGroups` of the launch target are the tasks' network; the
+   * props of the same names at the top level are the runner's functions' (the hardening props, as for every
+   * construct of this library).
    *
-   * @default - TaskLaunchTarget.fargate() for a Fargate-compatible task definition, else TaskLaunchTarget.ec2()
+   * @default - TaskLaunchTarget.clusterDefault() when the cluster is an `ecs.Cluster` of this app with a default
+   * capacity provider strategy; else TaskLaunchTarget.fargate() for a Fargate-compatible task definition, and
+   * TaskLaunchTarget.ec2() for the others
    */
   readonly launchTarget?: TaskLaunchTarget;
 
@@ -359,6 +377,19 @@ export class EcsTaskRunner extends Construct implements ec2.IConnectable {
   public readonly isCompleteHandler: lambda.IFunction;
   /** The security groups of the tasks (empty unless the tasks have network interfaces of their own: `awsvpc`). */
   public readonly securityGroups: ec2.ISecurityGroup[];
+  /**
+   * The ARNs of the tasks the deployment's run started, sorted and joined with commas (the custom resource's
+   * `TaskArns` attribute, `Fn::GetAtt`). A resource that uses it is created after the run succeeded. Empty when the
+   * deployment did not run the task (an update that changed nothing that runs).
+   */
+  public readonly taskArns: string;
+  /**
+   * The exit code of the task definition's first essential container in the run (`ExitCode`); with several tasks,
+   * the first that is not 0, else `0`. Empty when the deployment did not run the task.
+   */
+  public readonly exitCode: string;
+  /** When ECS created the run's first task, ISO 8601 (`StartedAt`). Empty when the deployment did not run the task. */
+  public readonly startedAt: string;
 
   constructor(scope: Construct, id: string, props: EcsTaskRunnerProps) {
     super(scope, id);
@@ -367,7 +398,7 @@ export class EcsTaskRunner extends Construct implements ec2.IConnectable {
 
     const timeout = props.timeout ?? DEFAULTS.timeout;
     const runSeconds = timeout.toSeconds() - pollInterval.toSeconds() - REPORT_MARGIN.toSeconds();
-    const target = props.launchTarget ?? defaultTarget(props.taskDefinition);
+    const target = props.launchTarget ?? defaultTarget(props.taskDefinition, props.cluster);
     const runOn = props.runOn ?? [RunOn.CREATE, RunOn.UPDATE];
     const successCriteria = props.successCriteria ?? SuccessCriteria.ESSENTIAL_CONTAINERS;
 
@@ -378,6 +409,9 @@ export class EcsTaskRunner extends Construct implements ec2.IConnectable {
     const network = this.network(props, target);
     this.securityGroups = network?.securityGroups ?? [];
     const options = target._options;
+    const onFargate = runsOnFargate(target, props.taskDefinition, props.cluster);
+    const withPublicIp = target._kind === 'FARGATE' || target._kind === 'CAPACITY_PROVIDERS'
+      || (target._kind === 'CLUSTER_DEFAULT' && (onFargate === true || options.assignPublicIp !== undefined));
 
     this.customResource = new CustomResource(this, 'Resource', {
       serviceToken: provider.serviceToken,
@@ -392,7 +426,7 @@ export class EcsTaskRunner extends Construct implements ec2.IConnectable {
           ...(network ? {
             Subnets: network.subnets,
             SecurityGroups: network.securityGroups.map((g) => g.securityGroupId),
-            ...(target._kind === 'FARGATE' || target._kind === 'CAPACITY_PROVIDERS' ? { AssignPublicIp: options.assignPublicIp ? 'ENABLED' : 'DISABLED' } : {}),
+            ...(withPublicIp ? { AssignPublicIp: options.assignPublicIp ? 'ENABLED' : 'DISABLED' } : {}),
           } : {}),
           ...(target._strategy ? {
             CapacityProviderStrategy: target._strategy.map((s) => ({
@@ -425,8 +459,51 @@ export class EcsTaskRunner extends Construct implements ec2.IConnectable {
       },
     });
 
-    const mayRunOnUpdate = runOn.includes(RunOn.UPDATE) || Object.keys(props.triggers ?? {}).length > 0;
-    this.grant(provider, props, target, mayRunOnUpdate && !props.runOnRollback);
+    this.taskArns = this.customResource.getAttString('TaskArns');
+    this.exitCode = this.customResource.getAttString('ExitCode');
+    this.startedAt = this.customResource.getAttString('StartedAt');
+
+    this.grant(provider, props, target);
+
+    // Checked when the app is synthesized, so that what is added to the app after the runner counts: the VPC's
+    // endpoints and routes, a cluster's default strategy, a security group's ingress rules.
+    const defaultedToStrategy = !props.launchTarget && target._kind === 'CLUSTER_DEFAULT';
+    this.node.addValidation({
+      validate: () => {
+        const errors: string[] = [];
+        if (!props.launchTarget && !defaultedToStrategy && (clusterDefaultStrategy(props.cluster)?.length ?? 0) > 0) {
+          errors.push(`launchTarget is not given, and the cluster ${props.cluster.node.path} got its default capacity provider strategy after this runner `
+            + `was created, so the runner chose ${target._kind === 'FARGATE' ? 'TaskLaunchTarget.fargate()' : 'TaskLaunchTarget.ec2()'}, which bypasses it: `
+            + 'create the runner after cluster.addDefaultCapacityProviderStrategy(), or give launchTarget: TaskLaunchTarget.clusterDefault()');
+        }
+        if (network) errors.push(...this.checkNetwork(props, target, network, onFargate));
+        for (const { group, why } of misplacedFunctionGroups({
+          functionGroups: props.securityGroups ?? [], taskGroups: this.securityGroups, taskDefinition: props.taskDefinition, scope: this,
+        })) {
+          Annotations.of(this).addWarningV2('cdk-ecs-ops/EcsTaskRunner:functionSecurityGroups',
+            'securityGroups (a hardening prop) are the security groups of the runner\'s functions (its onEvent and isComplete functions and the '
+            + `Provider framework's), not of its tasks; ${describeGroup(group)} is one of them, and ${why}. Give the functions a group of their own `
+            + 'that allows no inbound traffic, and the tasks theirs in the launch target: TaskLaunchTarget.fargate({ securityGroups }).');
+        }
+        return errors;
+      },
+    });
+  }
+
+  /** The network checks of a Fargate task's subnets: errors returned, warnings added (see network.ts). */
+  private checkNetwork(props: EcsTaskRunnerProps, target: TaskLaunchTarget, network: TaskNetwork, onFargate: boolean | undefined): string[] {
+    if (onFargate === false) return [];
+    const findings = fargateNetworkFindings({
+      vpc: network.vpc,
+      subnets: network.subnetObjects,
+      assignPublicIp: target._options.assignPublicIp === true,
+      needs: taskNeeds(props.taskDefinition),
+    });
+    // When synth cannot tell whether the tasks run on Fargate (an imported cluster's default strategy), what would be an
+    // error is a warning.
+    const warnings = onFargate ? findings.warnings : [...findings.errors.map((e) => `If the cluster's default capacity provider strategy is Fargate: ${e}`), ...findings.warnings];
+    for (const warning of warnings) Annotations.of(this).addWarningV2('cdk-ecs-ops/EcsTaskRunner:taskEndpoints', warning);
+    return onFargate ? findings.errors : [];
   }
 
   /** The tasks' security groups, to allow them to reach a database: `db.connections.allowDefaultPortFrom(runner)`. */
@@ -439,12 +516,13 @@ export class EcsTaskRunner extends Construct implements ec2.IConnectable {
   }
 
   /** Subnets and security groups for a task definition with the awsvpc network mode; undefined for the others. */
-  private network(props: EcsTaskRunnerProps, target: TaskLaunchTarget): { subnets: string[]; securityGroups: ec2.ISecurityGroup[] } | undefined {
+  private network(props: EcsTaskRunnerProps, target: TaskLaunchTarget): TaskNetwork | undefined {
     if (!usesAwsVpc(props.taskDefinition, target)) return undefined;
     const options = target._options;
     const vpc = options.vpc ?? clusterVpc(props.cluster)!;
-    const subnets = vpc.selectSubnets(options.vpcSubnets ?? (options.assignPublicIp ? { subnetType: ec2.SubnetType.PUBLIC } : {})).subnetIds;
-    if (options.securityGroups) return { subnets, securityGroups: options.securityGroups };
+    const selected = vpc.selectSubnets(options.vpcSubnets ?? (options.assignPublicIp ? { subnetType: ec2.SubnetType.PUBLIC } : {}));
+    const where = { vpc, subnets: selected.subnetIds, subnetObjects: selected.subnets };
+    if (options.securityGroups) return { ...where, securityGroups: options.securityGroups };
     // A one-off task reaches what it needs (its image registry, logs, secrets, the database it migrates) outbound, so
     // its own group allows all outbound traffic: connecting it to a database adds only the database's ingress rule,
     // and CDK's warning that the egress rule is ignored says nothing the user must act on.
@@ -456,7 +534,7 @@ export class EcsTaskRunner extends Construct implements ec2.IConnectable {
     // Acknowledged on the runner: CDK looks for an acknowledgement on the warning construct's parents, not on itself.
     Annotations.of(this).acknowledgeWarning('@aws-cdk/aws-ec2:ipv4IgnoreEgressRule',
       'The runner\'s own security group allows all outbound traffic on purpose; an egress rule adds nothing to it');
-    return { subnets, securityGroups: [securityGroup] };
+    return { ...where, securityGroups: [securityGroup] };
   }
 
   /**
@@ -464,7 +542,7 @@ export class EcsTaskRunner extends Construct implements ec2.IConnectable {
    * start the task definition's family in the cluster only, pass only its roles, describe, list and stop only in the
    * cluster, read only its containers' log groups.
    */
-  private grant(provider: TaskRunnerProvider, props: EcsTaskRunnerProps, target: TaskLaunchTarget, readsStackStatus: boolean): void {
+  private grant(provider: TaskRunnerProvider, props: EcsTaskRunnerProps, target: TaskLaunchTarget): void {
     const stack = Stack.of(this);
     const clusterArn = props.cluster.clusterArn;
     const clusterName = props.cluster.clusterName;
@@ -537,15 +615,16 @@ export class EcsTaskRunner extends Construct implements ec2.IConnectable {
         }),
       });
     }
-    if (readsStackStatus) {
-      start.push({
-        statement: new iam.PolicyStatement({
-          sid: 'TellARollbackFromAnUpdate',
-          actions: ['cloudformation:DescribeStacks'],
-          resources: [Aws.STACK_ID],
-        }),
-      });
-    }
+    // Whatever this runner's props: an update may come with the properties of any earlier synth (CloudFormation's
+    // rollback restores them, in whatever order it rolls this policy back), which synth cannot see, and any of them may
+    // make it run on an update and ask whether the stack is rolling back. Read-only, on this stack alone.
+    start.push({
+      statement: new iam.PolicyStatement({
+        sid: 'TellARollbackFromAnUpdate',
+        actions: ['cloudformation:DescribeStacks'],
+        resources: [Aws.STACK_ID],
+      }),
+    });
 
     const check: Array<{ statement: iam.PolicyStatement; reason?: string }> = [{
       statement: new iam.PolicyStatement({
@@ -591,9 +670,44 @@ function overrideProperty(o: ContainerOverride) {
   };
 }
 
-/** Fargate for a Fargate-compatible task definition, else the EC2 launch type. */
-function defaultTarget(taskDefinition: ecs.ITaskDefinition): TaskLaunchTarget {
+/**
+ * The cluster's default capacity provider strategy when it is an `ecs.Cluster` of this app with one; else Fargate for
+ * a Fargate-compatible task definition, and the EC2 launch type for the others.
+ */
+function defaultTarget(taskDefinition: ecs.ITaskDefinition, cluster: ecs.ICluster): TaskLaunchTarget {
+  if ((clusterDefaultStrategy(cluster)?.length ?? 0) > 0) return TaskLaunchTarget.clusterDefault();
   return taskDefinition.isFargateCompatible ? TaskLaunchTarget.fargate() : TaskLaunchTarget.ec2();
+}
+
+/** Where the tasks' network interfaces go. */
+interface TaskNetwork {
+  readonly vpc: ec2.IVpc;
+  readonly subnets: string[];
+  readonly subnetObjects: ec2.ISubnet[];
+  readonly securityGroups: ec2.ISecurityGroup[];
+}
+
+/**
+ * Whether the tasks run on Fargate: true, false, or undefined when synth cannot tell (the default strategy of an
+ * imported cluster, for a task definition compatible with both).
+ */
+function runsOnFargate(target: TaskLaunchTarget, taskDefinition: ecs.ITaskDefinition, cluster: ecs.ICluster): boolean | undefined {
+  switch (target._kind) {
+    case 'FARGATE': return true;
+    case 'EC2':
+    case 'CONTAINER_INSTANCES': return false;
+    case 'CAPACITY_PROVIDERS': return isFargateStrategy(target._strategy);
+    case 'CLUSTER_DEFAULT': {
+      const known = isFargateStrategy(clusterDefaultStrategy(cluster));
+      if (known !== undefined) return known;
+      if (!taskDefinition.isEc2Compatible) return taskDefinition.isFargateCompatible ? true : undefined;
+      return taskDefinition.isFargateCompatible ? undefined : false;
+    }
+  }
+}
+
+function describeGroup(group: ec2.ISecurityGroup): string {
+  return Token.isUnresolved(group.securityGroupId) ? `the security group ${group.node.path}` : `the security group ${group.securityGroupId}`;
 }
 
 /** The task definition class of this app, when it is one (not imported). */
@@ -749,7 +863,7 @@ function validate(scope: Construct, props: EcsTaskRunnerProps, pollInterval: Dur
     props.successCriteria._containers.forEach((name, i) => knownContainer(name, `successCriteria.containers[${i}]`));
   }
 
-  problems.push(...validateTarget(props, target ?? defaultTarget(props.taskDefinition)));
+  problems.push(...validateTarget(props, target ?? defaultTarget(props.taskDefinition, props.cluster)));
 
   problems.push(...validateHardening(props));
   if (!pollInterval.isUnresolved()) problems.push(...TaskRunnerProvider.conflicts(scope, { pollInterval, hardening: props }));
@@ -790,6 +904,10 @@ function launchTargetSubjects(target: TaskLaunchTarget | undefined): Environment
 }
 
 
+function describeStrategy(strategy: readonly ecs.CapacityProviderStrategy[] | undefined): string {
+  return `[${(strategy ?? []).map((s) => (Token.isUnresolved(s.capacityProvider) ? '<token>' : s.capacityProvider)).join(', ')}]`;
+}
+
 function validateTarget(props: EcsTaskRunnerProps, target: TaskLaunchTarget): string[] {
   const problems: string[] = [];
   const o = target._options;
@@ -810,6 +928,29 @@ function validateTarget(props: EcsTaskRunnerProps, target: TaskLaunchTarget): st
   }
   if (target._kind === 'FARGATE' && (o.placementConstraints?.length || o.placementStrategies?.length)) {
     problems.push('launchTarget: placement constraints and strategies do not apply to Fargate');
+  }
+  if (target._kind === 'CAPACITY_PROVIDERS' || target._kind === 'CLUSTER_DEFAULT') {
+    const strategy = target._kind === 'CLUSTER_DEFAULT' ? clusterDefaultStrategy(props.cluster) : target._strategy;
+    const which = target._kind === 'CLUSTER_DEFAULT'
+      ? `TaskLaunchTarget.clusterDefault(), and the cluster's default strategy (${describeStrategy(strategy)})`
+      : `TaskLaunchTarget.capacityProviders(${describeStrategy(strategy)}), whose strategy`;
+    const fargate = isFargateStrategy(strategy);
+    if (fargate === true && !td.isFargateCompatible) {
+      problems.push(`launchTarget is ${which} is Fargate's, but the task definition is not Fargate-compatible; give a Fargate-compatible task definition or another launch target`);
+    }
+    if (fargate === false && !td.isEc2Compatible) {
+      problems.push(`launchTarget is ${which} uses EC2 capacity providers, but the task definition is not EC2-compatible; give an EC2-compatible task definition or another launch target`);
+    }
+    if (fargate === true && (o.placementConstraints?.length || o.placementStrategies?.length)) {
+      problems.push(`launchTarget is ${which} is Fargate's: placement constraints and strategies do not apply to Fargate`);
+    }
+    if (fargate === false && o.assignPublicIp) {
+      problems.push(`launchTarget is ${which} uses EC2 capacity providers: assignPublicIp applies to Fargate only`);
+    }
+    if (target._kind === 'CLUSTER_DEFAULT' && strategy !== undefined && strategy.length === 0) {
+      problems.push(`launchTarget is TaskLaunchTarget.clusterDefault(), but the cluster ${props.cluster.node.path} has no default capacity provider strategy: `
+        + 'call cluster.addDefaultCapacityProviderStrategy([...]), or give another launch target');
+    }
   }
   const awsvpc = usesAwsVpc(td, target);
   if (awsvpc && !o.vpc && !clusterVpc(props.cluster)) {

@@ -373,7 +373,7 @@ const onEvent: FaultScenario = {
   handler: 'runner onEvent',
   bundle: 'ecs-task-runner',
   exportName: 'index.onEvent',
-  work: 'start the task of a create (DescribeTaskDefinition, RunTask), or fail the resource with why',
+  work: 'start the task of a create (DescribeTaskDefinition, RunTask), or fail the resource with why, having stopped what it may have started',
   faulted: 'ECS RunTask',
   synthesize: () => {
     const { stack, runner } = taskRunnerStack();
@@ -381,18 +381,31 @@ const onEvent: FaultScenario = {
   },
   event: () => taskRunnerEvents().create,
   answer: (standin) => {
+    const create = taskRunnerEvents().create as { RequestId: string };
     standin.on('ecs', 'DescribeTaskDefinition', { taskDefinition: TASK_RUNNER_TASK_DEFINITION });
     standin.on('ecs', 'RunTask', (input: { startedBy: string }) => ({
       tasks: [{ ...TASK_RUNNER_TASK, lastStatus: 'PROVISIONING', desiredStatus: 'RUNNING', startedBy: input.startedBy, createdAt: new Date() }],
       failures: [],
     }));
+    // A RunTask that reached ECS and got no answer, or a 500, may have started the task (the stand-in says it did);
+    // a throttled one did not.
+    const mayHaveStarted = () => standin.callsTo('ecs', 'RunTask').some((c) => c.fault === 'hang' || c.status >= 500);
+    standin.on('ecs', 'ListTasks', () => ({ taskArns: mayHaveStarted() ? [TASK_RUNNER_TASK.taskArn] : [] }));
+    standin.on('ecs', 'DescribeTasks', () => ({
+      tasks: [{
+        ...TASK_RUNNER_TASK, lastStatus: 'PROVISIONING', desiredStatus: 'RUNNING', tags: [{ key: 'cdk-ecs-ops:request', value: create.RequestId }],
+      }],
+      failures: [],
+    }));
+    standin.on('ecs', 'StopTask', { task: { ...TASK_RUNNER_TASK, desiredStatus: 'STOPPED' } });
   },
   inject: (standin, mode) => {
     standin.fault({ service: 'ecs', operation: 'RunTask', mode });
   },
   summarize: (run) => ({
-    done: `task definition read, RunTask tried ${callsTo(run, 'ecs', 'RunTask').length} times; the resource fails`,
-    reported: `reason "${shortError(String(run.run.error?.message ?? ''))}"${outOfTime(run)}`,
+    done: `task definition read, RunTask tried ${callsTo(run, 'ecs', 'RunTask').length} times; `
+      + `${callsTo(run, 'ecs', 'StopTask').length > 0 ? 'the task it may have started found and stopped' : 'no task of the request found'}; the resource fails`,
+    reported: `reason "${shortError(String(run.run.error?.message ?? ''))}"${/Stopped the 1 task/.test(String(run.run.error?.message)) ? ', the task stopped' : ''}${outOfTime(run)}`,
   }),
 };
 

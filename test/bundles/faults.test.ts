@@ -11,6 +11,7 @@ import {
   FAULT_MODES, FAULT_SCENARIOS, FaultMode, FaultRun, IS_COMPLETE_WITHOUT_ECS, PARROT_REFUSED_SERVICE, PARROT_SERVICES, callsTo, logged, metricSum,
   monitorInstance, runFaultScenario,
 } from './fault-scenarios';
+import { TASK_RUNNER_TASK } from './typical-runs';
 
 const runs = new Map<string, FaultRun>();
 const key = (handler: string, mode: FaultMode) => `${handler} ${mode}`;
@@ -159,6 +160,15 @@ describe('the runner\'s onEvent, when ECS RunTask fails', () => {
     expect(faulted.run.error!.message).toMatch(/^Create of the task run failed: (TimeoutError|AbortError|ThrottlingException|InternalFailure)/);
     expect(callsTo(faulted, 'ecs', 'DescribeTaskDefinition').some((c) => c.status === 200)).toBe(true);
     expect(callsTo(faulted, 'ecs', 'RunTask').length).toBeGreaterThanOrEqual(1);
+    // A RunTask without an answer, or answered 500, may have started the task: it is found and stopped before the failure.
+    expect(callsTo(faulted, 'ecs', 'ListTasks').length).toBeGreaterThanOrEqual(1);
+    if (mode === 'throttle') {
+      expect(callsTo(faulted, 'ecs', 'StopTask')).toEqual([]);
+      expect(faulted.run.error!.message).toMatch(/No task of this request was found running\.$/);
+    } else {
+      expect(callsTo(faulted, 'ecs', 'StopTask').map((c) => c.input.task)).toEqual([TASK_RUNNER_TASK.taskArn]);
+      expect(faulted.run.error!.message).toMatch(new RegExp(`Stopped the 1 task\\(s\\) it had started: ${TASK_RUNNER_TASK.taskArn}\\.$`));
+    }
   });
 });
 
@@ -185,6 +195,6 @@ describe('the runner\'s isComplete, when ECS DescribeTasks fails', () => {
     // Assess
     expect(faulted.run.error).toBeUndefined();
     expect(faulted.run.result).toEqual({ IsComplete: false });
-    expect(logged(faulted, 'could not describe the tasks; trying again at the next poll')).toHaveLength(1);
+    expect(logged(faulted, 'could not check the tasks; trying again at the next poll')).toHaveLength(1);
   });
 });

@@ -192,7 +192,7 @@ export const TYPICAL_RUNS: readonly TypicalRun[] = [
   {
     bundle: 'ecs-task-runner',
     handler: 'index.onEvent',
-    description: 'onEvent of a create: DescribeTaskDefinition, then RunTask of one Fargate task',
+    description: 'onEvent of a create: ListTasks (a run an earlier create left), DescribeTaskDefinition, then RunTask of one Fargate task',
     environment: () => {
       const { stack, runner } = taskRunnerStack();
       return synthesizedEnvironment(stack, runner.onEventHandler);
@@ -201,13 +201,14 @@ export const TYPICAL_RUNS: readonly TypicalRun[] = [
       return taskRunnerEvents().create;
     },
     answer: (standin) => {
+      standin.on('ecs', 'ListTasks', { taskArns: [] });
       standin.on('ecs', 'DescribeTaskDefinition', { taskDefinition: TASK_RUNNER_TASK_DEFINITION });
       standin.on('ecs', 'RunTask', (input: { cluster: string; startedBy: string }) => ({
         tasks: [{ ...TASK_RUNNER_TASK, lastStatus: 'PROVISIONING', desiredStatus: 'RUNNING', startedBy: input.startedBy, createdAt: new Date() }],
         failures: [],
       }));
     },
-    calls: ['ecs:DescribeTaskDefinition', 'ecs:RunTask'],
+    calls: ['ecs:ListTasks', 'ecs:DescribeTaskDefinition', 'ecs:RunTask'],
     clients: ['ECS'],
     clientPackages: ['@aws-sdk/client-ecs', '@aws-sdk/client-cloudwatch-logs', '@aws-sdk/client-cloudformation'],
   },

@@ -16,7 +16,7 @@ function synthesize(build: (typeof DOCUMENTED_CONFIGURATIONS)[number]['build']):
   return stack;
 }
 
-describe.each(DOCUMENTED_CONFIGURATIONS)('$name', ({ build, expectedFindings }) => {
+describe.each(DOCUMENTED_CONFIGURATIONS)('$name', ({ build, expectedFindings, expectedAttributes }) => {
   test('leaves exactly the documented findings to the user', () => {
     const stack = synthesize(build);
 
@@ -36,6 +36,19 @@ describe.each(DOCUMENTED_CONFIGURATIONS)('$name', ({ build, expectedFindings }) 
     // A granular rule is acknowledged finding by finding, never as a whole.
     expect(written.filter((a) => a.ruleId === 'AwsSolutions-IAM5' && a.findingId === undefined)).toEqual([]);
   });
+
+  if (expectedAttributes) {
+    test('the construct\'s attributes it outputs are Fn::GetAtt of its resource', () => {
+      const template = cdk.assertions.Template.fromStack(synthesize(build)).toJSON();
+
+      const attributes = Object.fromEntries(Object.keys(expectedAttributes).map((id) => {
+        const [logicalId, attribute] = template.Outputs?.[id]?.Value?.['Fn::GetAtt'] ?? [];
+        return [id, `${template.Resources[logicalId]?.Type}.${attribute}`];
+      }));
+
+      expect(attributes).toEqual(expectedAttributes);
+    });
+  }
 });
 
 test('the acknowledgements are visible in the synthesized template', () => {

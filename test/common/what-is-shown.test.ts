@@ -152,7 +152,7 @@ describe('EcsTaskRunner: every reason and every log line', () => {
     fleet.uninstall();
   });
 
-  test('no reason, no onEvent result and no log line of a create, a failed run and a failed update carries an override value', async () => {
+  test('no reason, no onEvent result and no log line of a create, a failed run, a failed update and a failed check carries an override value', async () => {
     // Prepare: the overrides carry the secrets; ECS quotes the command, the container logs them
     const handlers = loadHandlers();
     const synthesized = synthesize((u) => ({
@@ -179,11 +179,21 @@ describe('EcsTaskRunner: every reason and every log line', () => {
     fleet.injectFault({ command: 'RunTask', error: Object.assign(new Error(`Container Overrides invalid: ${SECRET_COMMAND.join(' ')} ${SECRET.overrideDbPassword}`), { name: 'InvalidParameterException' }) });
     advanceClock(60_000);
     outcomes.push(await resource.update(updated));
+    // ...and a create whose check fails with an error quoting them: the reason names the error, and the run is stopped.
+    fleet.clearFaults();
+    fleet.setTaskBehavior('migrate', { lifecycle: ['PENDING', 'RUNNING'] });
+    fleet.injectFault({
+      command: 'DescribeTasks',
+      onCall: 2,
+      error: Object.assign(new Error(`Access denied for ${SECRET.overrideDbPassword} (${SECRET_COMMAND.join(' ')})`), { name: 'AccessDeniedException' }),
+    });
+    outcomes.push(await new CloudFormationResource(handlers, synthesized).create());
 
     // Assess
-    expect(outcomes.map((o) => o.status)).toEqual(['FAILED', 'FAILED']);
+    expect(outcomes.map((o) => o.status)).toEqual(['FAILED', 'FAILED', 'FAILED']);
     expect(outcomes[0].reason).toContain('Last log lines of app');
     expect(outcomes[1].reason).toMatch(/^Update of the task run failed: InvalidParameterException: Container Overrides invalid: \*\*\* \*\*\*/);
+    expect(outcomes[2].reason).toMatch(/^Checking the task run failed: AccessDeniedException: Access denied for \*\*\* .*Stopped the run's 1 task\(s\)\./);
     expect(shownSecrets([
       ...numbered('reason', outcomes.map((o) => o.reason)),
       ...numbered('onEvent result', outcomes.map((o) => o.onEventResult)),

@@ -133,8 +133,14 @@ const configurations = DOCUMENTED_CONFIGURATIONS.map((configuration, index) => {
     handler: f.Properties.Handler,
     assetDir: path.join(outdir, `asset.${f.Properties.Code.S3Key.replace(/\.zip$/, '')}`),
   }));
+  // The stack outputs that are attributes of a resource (`Fn::GetAtt`), as `<resource type>.<attribute>`.
+  const attributes = Object.fromEntries(Object.entries(template.Outputs ?? {}).map(([id, output]) => {
+    const [logicalId, attribute] = output.Value?.['Fn::GetAtt'] ?? [];
+    return [id, logicalId ? `${template.Resources[logicalId]?.Type}.${attribute}` : JSON.stringify(output.Value)];
+  }));
   return {
     name: configuration.name,
+    attributes,
     findings: checks.findings(report).map(({ id, path: p, by }) => ({ id, path: p, ...(by ? { by } : {}) })),
     nagPluginFailures: report.failures.filter((f) => checks.packs.includes(f.plugin)),
     defaultRuleViolations: report.violations.filter((v) => v.plugin === DEFAULT_RULES_PLUGIN),

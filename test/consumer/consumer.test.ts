@@ -101,6 +101,8 @@ interface AppRun {
   readonly nodejsRuntimes: string[];
   readonly configurations: Array<{
     readonly name: string;
+    /** The stack outputs that are attributes, by output id: `<resource type>.<attribute>`. */
+    readonly attributes: Record<string, string>;
     readonly findings: Finding[];
     readonly nagPluginFailures: Array<{ plugin: string; error: string }>;
     readonly defaultRuleViolations: Array<{ id: string; severity: string; path: string; description: string }>;
@@ -244,6 +246,9 @@ function expectUserApp(app: string, run: AppRun, matrixApp: MatrixApp, ruleFailu
     expect({ name: configuration.name, findings: findings.map((f) => f.id).sort(), defaultRules: configuration.defaultRuleViolations })
       .toEqual({ name: configuration.name, findings: [...DOCUMENTED_CONFIGURATIONS[i].expectedFindings].sort(), defaultRules: [] });
     expect(configuration.otherPluginFailures).toEqual([]);
+    // A construct's attributes resolve in the user's app: each output the configuration makes of one is its Fn::GetAtt.
+    const expectedAttributes = DOCUMENTED_CONFIGURATIONS[i].expectedAttributes ?? {};
+    expect(Object.fromEntries(Object.entries(configuration.attributes).filter(([id]) => id in expectedAttributes))).toEqual(expectedAttributes);
   }
 
   // Each function runs the shipped bundle on the newest Node.js runtime this aws-cdk-lib knows among those the

@@ -94,6 +94,7 @@ test('an update that would run reads the stack\'s status with the CloudFormation
     ResourceProperties: { ...properties, TaskDefinition: properties.TaskDefinition.replace(/:1$/, ':2') },
   };
   standin.on('cloudformation', 'DescribeStacks', { Stacks: [{ StackName: 'Ops', StackStatus: 'UPDATE_ROLLBACK_IN_PROGRESS', CreationTime: new Date() }] });
+  standin.on('ecs', 'ListTasks', { taskArns: [] });
   const created = await typicalRun('index.onEvent');
 
   // Act
@@ -107,9 +108,12 @@ test('an update that would run reads the stack\'s status with the CloudFormation
       Run: false,
       Why: 'the stack is rolling back (UPDATE_ROLLBACK_IN_PROGRESS) and runOnRollback is false; it would have run because changed: taskDefinition',
     },
+    Data: { TaskArns: '', ExitCode: '', StartedAt: '' },
   });
-  expect(standin.calls.map((c) => `${c.service}:${c.operation}`)).toEqual(['cloudformation:DescribeStacks']);
-  expect(standin.calls[0]).toMatchObject({ protocol: 'awsQuery', region: REGION, input: { StackName: create.StackId } });
+  // It first looked for a run of an earlier request that still runs (the run a rollback replaces): none.
+  expect(standin.calls.map((c) => `${c.service}:${c.operation}`)).toEqual(['ecs:ListTasks', 'cloudformation:DescribeStacks']);
+  expect(standin.calls[0].input).toMatchObject({ startedBy: 'ecs-task-runner-0123456789abcdef0123', desiredStatus: 'RUNNING' });
+  expect(standin.calls[1]).toMatchObject({ protocol: 'awsQuery', region: REGION, input: { StackName: create.StackId } });
   expect(chunksOf(run).filter((f) => !chunksOf(created).includes(f)).length).toBeGreaterThan(0);
   expect(clientsOf(run)).toEqual(['CloudFormation', 'ECS']);
   expect(clientsOf(created)).toEqual(['ECS']);

@@ -7,7 +7,7 @@ import {
   ContainerDefinitionLike, PropertiesError, REASON_MAX_BYTES, RunnerProperties, TaskFailure, changedCriteria, changedRunInputs,
   checkAgainstTaskDefinition, chosenContainers, clientTokenFor, containerInfo, decideCreate, describeTaskFailure, effectiveEnvironment,
   failureReason, fitReason, humanDuration, isRunnerPhysicalId, jsonBytes, judge, LOG_LINE_MAX_BYTES, overrideSecrets, parseProperties,
-  placementReason, planUpdate, stackNameOf, startedByFor, taskFailure, taskLogsUrl, timeoutReason, truncate,
+  placementReason, planUpdate, readEarlierProperties, stackNameOf, startedByFor, taskFailure, taskIdOf, taskLogsUrl, timeoutReason, truncate,
 } from '../../lambda/ecs-task-runner/core';
 
 const STACK_ID = 'arn:aws:cloudformation:us-east-1:123456789012:stack/Deploy/0a1b2c3d-0000-4000-8000-000000000001';
@@ -187,10 +187,43 @@ describe('when it runs', () => {
   test('with updateCriteria the task definitions are compared; triggers run whatever runOn says', () => {
     expect(planUpdate(props(), props({ TaskDefinition: 'x' }))).toEqual({ compareCriteria: true });
     expect(planUpdate(props(), props({ Triggers: { schema: '43' } }))).toEqual({ run: true, why: 'triggers changed: schema' });
-    expect(planUpdate(props({ RunOn: ['CREATE'], UpdateCriteria: [] }), props({ RunOn: ['CREATE'], UpdateCriteria: [], Triggers: {} })))
-      .toEqual({ run: true, why: 'triggers changed: schema' });
+    expect(planUpdate(props({ RunOn: ['CREATE'], UpdateCriteria: [] }), props({ RunOn: ['CREATE'], UpdateCriteria: [], Triggers: { schema: '42', seed: '1' } })))
+      .toEqual({ run: true, why: 'triggers changed: seed' });
     expect(planUpdate(props({ RunOn: ['CREATE'], UpdateCriteria: [] }), props({ RunOn: ['CREATE'], UpdateCriteria: [], TaskDefinition: 'x' })))
       .toEqual({ run: false, why: 'runOn does not include UPDATE and no trigger changed' });
+  });
+
+  test('removing a trigger runs nothing: the remaining triggers and runOn decide', () => {
+    const createOnly = { RunOn: ['CREATE'], UpdateCriteria: [] };
+    expect(planUpdate(props(createOnly), props({ ...createOnly, Triggers: {} })))
+      .toEqual({ run: false, why: 'runOn does not include UPDATE and no trigger changed' });
+    expect(planUpdate(props({ ...createOnly, Triggers: { schema: '42', seed: '1' } }), props({ ...createOnly, Triggers: { seed: '1' } })))
+      .toEqual({ run: false, why: 'runOn does not include UPDATE and no trigger changed' });
+    // With RunOn.UPDATE the rest of the change decides, as without triggers.
+    expect(planUpdate(props({ UpdateCriteria: [] }), props({ UpdateCriteria: [], Triggers: {} })))
+      .toEqual({ run: false, why: 'nothing the task runs with changed (only how the runner waits or decides)' });
+  });
+
+  test('properties of another version: unknown keys are ignored, unknown values compare as changed, and nothing throws', () => {
+    const later = {
+      ...RAW,
+      NotificationTopic: 'arn:aws:sns:us-east-1:123456789012:ops',
+      Launch: { ...RAW.Launch, Ipv6: 'ENABLED' },
+      SuccessCriteria: { ...RAW.SuccessCriteria, IgnoreExitCodes: ['143'] },
+    };
+    const read = readEarlierProperties(later);
+    expect(read).toEqual({ properties: props(), problems: [] });
+    expect(planUpdate(readEarlierProperties({ ...later, UpdateCriteria: [] }).properties, props({ UpdateCriteria: [] }))).toEqual({ run: false, why: 'nothing the task runs with changed (only how the runner waits or decides)' });
+
+    const unknownValues = readEarlierProperties({ ...RAW, Launch: { Type: 'MANAGED_INSTANCES' }, Count: 'many', RunOn: ['CREATE', 'DRIFT'] });
+    expect(unknownValues.problems).toEqual([
+      'Launch.Type is "MANAGED_INSTANCES"; expected one of FARGATE, EC2, CAPACITY_PROVIDERS, CLUSTER_DEFAULT, CONTAINER_INSTANCES',
+      'RunOn has "DRIFT"; expected CREATE or UPDATE',
+      'Count is "many"; expected a whole number from 1 to 10',
+    ]);
+    expect(changedRunInputs(unknownValues.properties, props())).toEqual(['launchTarget', 'count']);
+    expect(readEarlierProperties(undefined).problems).toContain('ResourceProperties is not an object');
+    expect(() => parseProperties({ ...RAW, Launch: { Type: 'MANAGED_INSTANCES' } })).toThrow(PropertiesError);
   });
 
   test('changedCriteria names the keys whose value changed, appeared or went', () => {
@@ -287,15 +320,75 @@ describe('reasons', () => {
     })).toBe(`RunTask started 1 of 3 task(s) in cluster prod: 2 x RESOURCE:MEMORY on ci-1. Stopped the 1 task(s) that did start: ${TASK}.`);
   });
 
-  test('reasons never exceed the limit: optional parts go first, then the text is cut on a character', () => {
-    const long = 'ü'.repeat(5000);
-    const many: TaskFailure[] = Array.from({ length: 10 }, (_, i) => ({ ...failure, taskArn: `${TASK.slice(0, -1)}${i}`, stoppedReason: long }));
-    const reason = failureReason({ failures: many, total: 10, stoppedOthers: [], label: 'migrate:3', logs: new Map() });
-    expect(jsonBytes(reason)).toBeLessThanOrEqual(REASON_MAX_BYTES);
-    expect(reason).toMatch(/^10 of 10 ECS tasks failed\. Task .*ü…$/);
+  test('reasons never exceed the limit: the parts that fit go in, each cut on a character', () => {
     expect(fitReason(['short.'], ['x'.repeat(REASON_MAX_BYTES)])).toBe('short.');
+    expect(jsonBytes(fitReason(['ü'.repeat(5000)]))).toBeLessThanOrEqual(REASON_MAX_BYTES);
+    expect(fitReason(['ü'.repeat(5000)])).toMatch(/^ü+…$/);
     expect(truncate('"'.repeat(10), 9)).toBe('"""…'); // each quote takes 2 bytes escaped, the ellipsis 3
     expect(jsonBytes(truncate('"'.repeat(10), 9))).toBeLessThanOrEqual(9);
+  });
+
+  test('a container\'s reason is said once: with its exit code when it adds to the task\'s, else only as the task\'s', () => {
+    const same: TaskFailure = {
+      ...failure,
+      stoppedReason: 'OutOfMemoryError: Container killed due to memory usage',
+      containers: [
+        { name: 'app', exitCode: 137, reason: 'OutOfMemoryError: Container killed due to memory usage' },
+        { name: 'worker', exitCode: 2, reason: 'exit status 2' },
+      ],
+    };
+    const reason = failureReason({ failures: [same], total: 1, stoppedOthers: [], label: 'migrate:3', logs: new Map() });
+    expect(reason).toBe(`The ECS task failed. Task ${TASK} (migrate:3) failed: container app exited with code 137; container worker exited with code 2 `
+      + '(exit status 2) (stopped: EssentialContainerExited: OutOfMemoryError: Container killed due to memory usage). '
+      + `Logs: ${link}`);
+    expect(reason.split('OutOfMemoryError')).toHaveLength(2);
+  });
+
+  test('10 failed tasks with 2 KB reasons: the described tasks\' exit codes, then stop reasons and a link, and the note of the others', () => {
+    // Prepare: ten tasks, each container and task reason 2 KB, five long log lines each
+    const long = (what: string) => `${what}: ${'x'.repeat(2048)}`;
+    const arn = (i: number) => `${TASK.slice(0, -1)}${i}`;
+    const many: TaskFailure[] = Array.from({ length: 10 }, (_, i) => ({
+      taskArn: arn(i),
+      stopCode: 'EssentialContainerExited',
+      stoppedReason: long('task reason'),
+      containers: [{ name: 'app', exitCode: 10 + i, reason: long('container reason') }],
+    }));
+    const logs = new Map(many.map((f) => [f.taskArn, [{ container: 'app', lines: Array(5).fill(long('log line')) }]]));
+
+    // Act
+    const reason = failureReason({ failures: many, total: 10, stoppedOthers: [], label: 'migrate:3', logs });
+
+    // Assess
+    expect(jsonBytes(reason)).toBeLessThanOrEqual(REASON_MAX_BYTES);
+    expect(reason).toMatch(/^10 of 10 ECS tasks failed\. /);
+    expect(reason).toMatch(/ 7 more failed task\(s\) are not described here \(the runner's log has them\)\.$/);
+    for (const i of [0, 1, 2]) {
+      expect(reason).toContain(`Task ${arn(i)} (migrate:3) failed: container app exited with code ${10 + i} (container reason: xxx`);
+    }
+    // Each container's reason and each task's stop reason once, cut to their share.
+    expect(reason.split('(container reason: ')).toHaveLength(4);
+    expect(reason.split('(stopped: EssentialContainerExited: task reason: xxx')).toHaveLength(4);
+    // Then the console links, while they fit; the log lines come last.
+    expect(reason).toContain(`Logs: https://us-east-1.console.aws.amazon.com/ecs/v2/clusters/prod/tasks/${taskIdOf(arn(0))}/logs?region=us-east-1`);
+    expect(reason).not.toContain('Last log lines');
+  });
+
+  test('the budget goes to exit codes, then stop reasons, then console links, then log lines', () => {
+    // A log line longer than the link, so that it cannot take the link's place.
+    const logs = new Map([[TASK, [{ container: 'app', lines: [`ERROR: relation "users" does not exist ${'.'.repeat(120)}`] }]]]);
+    const at = (maxBytes?: number) => failureReason({ failures: [failure], total: 1, stoppedOthers: [], label: 'migrate:3', logs, maxBytes });
+    const exitCode = `The ECS task failed. Task ${TASK} (migrate:3) failed: container app exited with code 1`;
+    const stopped = ' (stopped: EssentialContainerExited: Essential container in task exited)';
+    const lines = ` Last log lines of app: "ERROR: relation \\"users\\" does not exist ${'.'.repeat(120)}".`;
+    const consoleLink = ` Logs: ${link}`;
+
+    // Everything fits: in reading order.
+    expect(at()).toBe(`${exitCode}${stopped}.${lines}${consoleLink}`);
+    // Less room: the log lines go first, then the link, then the stop reason; the exit code stays.
+    expect(at(jsonBytes(at()) - 1)).toBe(`${exitCode}${stopped}.${consoleLink}`);
+    expect(at(jsonBytes(`${exitCode}${stopped}.${consoleLink}`) - 1)).toBe(`${exitCode}${stopped}.`);
+    expect(at(jsonBytes(`${exitCode}${stopped}.`) - 1)).toBe(`${exitCode}.`);
   });
 
   test('console links follow the partition, and no link is made from what is not a task ARN', () => {

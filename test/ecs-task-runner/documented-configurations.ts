@@ -77,6 +77,26 @@ export const TASK_RUNNER_CONFIGURATIONS: readonly DocumentedConfiguration[] = [
     expectedControlTowerViolations: [],
   },
   {
+    name: 'EcsTaskRunner: the run\'s results as attributes (stack outputs that wait for the run)',
+    build: (stack, m) => {
+      const u = userMigrations(stack, m);
+      const migrate = new m.lib.EcsTaskRunner(stack, 'Migrate', {
+        cluster: u.cluster,
+        taskDefinition: u.taskDefinition,
+        containerOverrides: [{ containerName: 'app', command: ['npm', 'run', 'migrate'] }],
+      });
+      new m.cdk.CfnOutput(stack, 'MigrationTasks', { value: migrate.taskArns });
+      new m.cdk.CfnOutput(stack, 'MigrationExitCode', { value: migrate.exitCode });
+      new m.cdk.CfnOutput(stack, 'MigrationStartedAt', { value: migrate.startedAt });
+    },
+    expectedFindings: [],
+    expectedAttributes: {
+      MigrationTasks: 'Custom::EcsTaskRunner.TaskArns',
+      MigrationExitCode: 'Custom::EcsTaskRunner.ExitCode',
+      MigrationStartedAt: 'Custom::EcsTaskRunner.StartedAt',
+    },
+  },
+  {
     name: 'EcsTaskRunner: seeding on given container instances (StartTask) and a backfill on Fargate Spot, in one stack',
     build: (stack, m) => {
       const u = userMigrations(stack, m);

@@ -6,15 +6,18 @@
 jest.mock('@aws-sdk/client-ecs', () => jest.requireActual('../support/shared-modules').sharedModule('@aws-sdk/client-ecs'));
 jest.mock('@aws-sdk/client-cloudwatch-logs', () => jest.requireActual('../support/shared-modules').sharedModule('@aws-sdk/client-cloudwatch-logs'));
 
+import { RunTaskCommand } from '@aws-sdk/client-ecs';
 import { Duration } from 'aws-cdk-lib';
 import { FakeLogs } from './support/fake-logs';
 import {
   ACCOUNT, CLUSTER_ARN, CloudFormationResource, EXECUTION_ROLE, Handlers, REGION, SECURITY_GROUP, STACK_NAME, SUBNETS, StdoutCapture,
   Synthesized, TASK_ROLE, loadHandlers, synthesize, useFakeClock,
 } from './support/runner';
+import { startedByFor } from '../../lambda/ecs-task-runner/core';
 import { RunOn, SuccessCriteria, TaskLaunchTarget } from '../../src';
 import { AwsStandin } from '../support/aws-standin';
 import { FakeFleet, TaskBehavior } from '../support/fake-fleet';
+import { serverError } from '../support/fake-fleet/errors';
 
 const T0 = new Date('2026-03-02T08:00:00.000Z');
 const LOG_GROUP = '/ecs/migrate';
@@ -338,7 +341,23 @@ describe('create', () => {
     const outcome = await resource.create();
 
     expect(outcome).toMatchObject({ status: 'SUCCESS', polls: 1, physicalResourceId: expect.stringMatching(/^ecs-task-runner-/) });
-    expect(fleet.calls.map((c) => c.command)).toEqual([]);
+    // It only looked for what an earlier failed create of the resource may have left running.
+    expect(fleet.calls.map((c) => c.command)).toEqual(['ListTasks']);
+  });
+
+  test('a create stops what an earlier failed create of the resource left running (the framework skipped its delete)', async () => {
+    // Prepare: a task of the resource from an earlier request still runs
+    const { resource } = runnerWith(() => ({ runOn: [RunOn.UPDATE] }));
+    const physicalId = startedByFor(resource.synthesized.stackId, resource.synthesized.logicalId);
+    const left = fleet.addTask('prod', { taskDefinition: 'migrate', startedBy: physicalId, tags: { 'cdk-ecs-ops:request': 'an-earlier-request' } });
+
+    // Act
+    const outcome = await resource.create();
+
+    // Assess
+    expect(outcome.status).toBe('SUCCESS');
+    expect(stopTaskInputs()).toEqual([{ cluster: CLUSTER_ARN, task: left.arn, reason: 'EcsTaskRunner: a later request of the resource replaces this run' }]);
+    expect(left.desiredStatus).toBe('STOPPED');
   });
 });
 
@@ -381,7 +400,9 @@ describe('update', () => {
     const outcome = await resource.update(changed(resource, (p) => { p.TimeoutSeconds = 900; p.RunSeconds = 825; }));
 
     expect(outcome).toMatchObject({ status: 'SUCCESS', physicalResourceId: resource.physicalResourceId, polls: 1 });
-    expect(fleet.calls.map((c) => c.command)).toEqual([]);
+    // It only looked for a run of an earlier request that still runs (there is none).
+    expect(fleet.calls.map((c) => c.command)).toEqual(['ListTasks']);
+    expect(fleet.calls[0].input).toMatchObject({ cluster: CLUSTER_ARN, startedBy: resource.physicalResourceId, desiredStatus: 'RUNNING' });
     expect(standin.callsTo('cloudformation', 'DescribeStacks')).toEqual([]);
   });
 
@@ -464,9 +485,9 @@ describe('delete', () => {
 
     // Assess
     expect(deleted).toMatchObject({ status: 'SUCCESS', physicalResourceId: failed.physicalResourceId });
-    expect(fleet.callsTo('ecs', 'ListTasks').map((c) => c.input)).toEqual([{
+    expect(fleet.callsTo('ecs', 'ListTasks').map((c) => c.input).pop()).toEqual({
       cluster: CLUSTER_ARN, startedBy: failed.physicalResourceId, desiredStatus: 'RUNNING', maxResults: 100,
-    }]);
+    });
     expect(stopTaskInputs().pop()).toEqual({ cluster: CLUSTER_ARN, task: task.arn, reason: 'EcsTaskRunner: the resource was deleted' });
     expect(task.desiredStatus).toBe('STOPPED');
   });
@@ -548,6 +569,7 @@ describe('failure modes', () => {
     const outcome = await resource.create();
 
     expect(ourPart(outcome.reason)).toMatch(/^Checking the task run failed: AccessDeniedException \(HTTP 400\): User: .* is not authorized to perform: ecs:DescribeTasks/);
+    expect(tasks().map((t) => t.desiredStatus)).toEqual(['STOPPED']);
   });
 
   test('RunTask answering HTTP 500 fails the create with the error, one line, no stack trace', async () => {
@@ -556,8 +578,11 @@ describe('failure modes', () => {
 
     const outcome = await resource.create();
 
-    expect(outcome.reason).toBe('Create of the task run failed: ServerException (HTTP 500): Service Unavailable. Please try again later.'
-      + `\n\nLogs: /aws/lambda/${synthesized.functionNames.onEvent}\n`);
+    expect(outcome.reason).toBe('Create of the task run failed: ServerException (HTTP 500): Service Unavailable. Please try again later. '
+      + `No task of this request was found running.\n\nLogs: /aws/lambda/${synthesized.functionNames.onEvent}\n`);
+    // A 500 may come after ECS started the task: it looked twice for tasks of the request before it failed (after
+    // once, before the launch, for what an earlier create left).
+    expect(fleet.callsTo('ecs', 'ListTasks')).toHaveLength(3);
   });
 
   test('malformed properties fail with every problem named, and start nothing', async () => {
@@ -567,7 +592,7 @@ describe('failure modes', () => {
     const outcome = await resource.create(broken);
 
     expect(ourPart(outcome.reason)).toBe('Create of the task run failed: invalid EcsTaskRunner properties: TaskDefinition is missing; '
-      + 'Launch.Type is "MOON"; expected one of FARGATE, EC2, CAPACITY_PROVIDERS, CONTAINER_INSTANCES; RunOn has "SOMETIMES"; expected CREATE or UPDATE; '
+      + 'Launch.Type is "MOON"; expected one of FARGATE, EC2, CAPACITY_PROVIDERS, CLUSTER_DEFAULT, CONTAINER_INSTANCES; RunOn has "SOMETIMES"; expected CREATE or UPDATE; '
       + 'Count is "11"; expected a whole number from 1 to 10.');
     expect(fleet.calls).toEqual([]);
   });
@@ -621,7 +646,151 @@ describe('failure modes', () => {
       LogicalResourceId: synthesized.logicalId,
     });
     expect(Buffer.byteLength(response)).toBeLessThan(4096);
-    expect(ourPart(outcome.reason)).toMatch(/^5 of 5 ECS tasks failed\. Task .* failed: container app exited with code 1 \(é+…$/);
+    // Three tasks described, their stop reasons cut to their share, and the note of the two others whole.
+    expect(ourPart(outcome.reason)).toMatch(/^5 of 5 ECS tasks failed\. Task .* failed: container app exited with code 1 \(stopped: EssentialContainerExited: é+…\)\. /);
+    expect(ourPart(outcome.reason)!.split('exited with code 1')).toHaveLength(4);
+    expect(ourPart(outcome.reason)).toMatch(/ 2 more failed task\(s\) are not described here \(the runner's log has them\)\.$/);
+  });
+});
+
+describe('every failure stops what it started', () => {
+  test('onEvent: RunTask answers 500 after ECS started the task; the create stops it before it fails', async () => {
+    // Prepare: ECS starts the task, then every answer (the first and the retries with the same client token) is a 500
+    const { resource, synthesized } = runnerWith();
+    fleet.mocks!.ecs.on(RunTaskCommand).callsFake(async (input: unknown) => {
+      await fleet.handle('ecs', 'RunTask', input);
+      throw serverError('ecs');
+    });
+
+    // Act
+    const outcome = await resource.create();
+
+    // Assess: the framework's marker (its delete is skipped), so onEvent itself stopped the task
+    const task = tasks()[0];
+    expect(outcome).toMatchObject({ status: 'FAILED', physicalResourceId: 'AWSCDK::CustomResourceProviderFramework::CREATE_FAILED' });
+    expect(ourPart(outcome.reason)).toBe('Create of the task run failed: ServerException (HTTP 500): Service Unavailable. Please try again later. '
+      + `Stopped the 1 task(s) it had started: ${task.arn}.`);
+    expect(stopTaskInputs()).toEqual([{ cluster: CLUSTER_ARN, task: task.arn, reason: 'EcsTaskRunner: the launch failed, so its run is stopped' }]);
+    expect(task.desiredStatus).toBe('STOPPED');
+    expect(synthesized.properties.StopTasksOnDelete).toBe(true);
+  });
+
+  test('isComplete: an error it cannot retry (DescribeTasks denied) stops the run\'s tasks before it fails', async () => {
+    // Prepare
+    behave({ lifecycle: ['PENDING', 'RUNNING'] });
+    fleet.injectFault({ command: 'DescribeTasks', error: 'access-denied', onCall: 2 });
+    const { resource } = runnerWith();
+
+    // Act
+    const outcome = await resource.create();
+
+    // Assess
+    const task = tasks()[0];
+    expect(ourPart(outcome.reason)).toMatch(/^Checking the task run failed: AccessDeniedException \(HTTP 400\): User: .* is not authorized to perform: ecs:DescribeTasks.* Stopped the run's 1 task\(s\)\.$/);
+    expect(stopTaskInputs()).toEqual([{ cluster: CLUSTER_ARN, task: task.arn, reason: 'EcsTaskRunner: the run cannot be checked, so it is stopped' }]);
+    expect(task.desiredStatus).toBe('STOPPED');
+  });
+
+  test('isComplete: an error it would retry, past the deadline, stops the run\'s tasks', async () => {
+    // Prepare: the task runs on; from the second poll on, ECS throttles every DescribeTasks
+    behave({ lifecycle: ['PENDING', 'RUNNING'] });
+    fleet.injectFault({ command: 'DescribeTasks', error: 'throttle', onCall: 2, times: 1_000 });
+    const { resource, synthesized } = runnerWith(() => ({ timeout: Duration.minutes(4), pollInterval: Duration.seconds(30) }));
+
+    // Act
+    const outcome = await resource.create();
+
+    // Assess: polls before the deadline were tried again; the first past it stopped the task
+    const task = tasks()[0];
+    expect(ourPart(outcome.reason)).toMatch(/^Checking the task run failed past its deadline: ThrottlingException \(HTTP 400\).* Stopped the run's 1 task\(s\)\.$/);
+    expect(task.desiredStatus).toBe('STOPPED');
+    expect(outcome.elapsedSeconds).toBeGreaterThanOrEqual(150); // the run's deadline: 4 min less the poll and a minute
+    expect(outcome.elapsedSeconds).toBeLessThan(synthesized.serviceTimeoutSeconds);
+  });
+
+  test('an update stops the tasks of the run it replaces: a rollback after CloudFormation cancelled the update\'s run', async () => {
+    // Prepare: the update starts a run that CloudFormation then cancels (another resource failed), so nobody polls it
+    behave({ lifecycle: ['PENDING', 'RUNNING'] });
+    const { resource } = runnerWith();
+    const created = await handlers.onEvent(resource.request('create', resource.synthesized.properties));
+    resource.physicalResourceId = created.PhysicalResourceId;
+    resource.properties = resource.synthesized.properties;
+    fleet.tasks.get(created.EcsTaskRunner.Tasks![0])!.desiredStatus = 'STOPPED'; // the create's run ended
+    registerMigrate();
+    const update = { ...resource.properties, TaskDefinition: resource.properties.TaskDefinition.replace(/:1$/, ':2') };
+    const cancelled = await handlers.onEvent(resource.request('update', update));
+    const replaced = fleet.tasks.get(cancelled.EcsTaskRunner.Tasks![0])!;
+    resource.properties = update;
+    stackStatus('UPDATE_ROLLBACK_IN_PROGRESS');
+
+    // Act: the rollback restores the first properties
+    const rollback = await resource.update(resource.synthesized.properties);
+
+    // Assess
+    expect(rollback).toMatchObject({ status: 'SUCCESS', onEventResult: { EcsTaskRunner: { Run: false } } });
+    expect(stopTaskInputs()).toEqual([{ cluster: CLUSTER_ARN, task: replaced.arn, reason: 'EcsTaskRunner: a later request of the resource replaces this run' }]);
+    expect(replaced.desiredStatus).toBe('STOPPED');
+    expect(runTaskInputs()).toHaveLength(2);
+  });
+
+  test('an update that cannot look for the run it replaces goes on, and says so in its log', async () => {
+    const { resource } = runnerWith();
+    expect((await resource.create()).status).toBe('SUCCESS');
+    fleet.injectFault({ command: 'ListTasks', error: 'access-denied' });
+
+    const outcome = await resource.update({ ...resource.properties!, TimeoutSeconds: 900, RunSeconds: 825 });
+
+    expect(outcome.status).toBe('SUCCESS');
+    expect(stdout.json().filter((l) => l.message === 'could not look for tasks of an earlier request that still run; the request goes on'))
+      .toEqual([expect.objectContaining({ level: 'WARN', error: expect.stringMatching(/^AccessDeniedException/) })]);
+  });
+
+  test('ECS losing one of the tasks stops the others before the run fails', async () => {
+    behave({ lifecycle: ['PENDING', 'RUNNING'] });
+    const { resource } = runnerWith(() => ({ count: 2 }));
+    const onEvent = handlers.onEvent;
+    let lost = '';
+    handlers.onEvent = async (event) => {
+      const result = await onEvent(event);
+      lost = result.EcsTaskRunner.Tasks![0];
+      fleet.tasks.delete(lost);
+      return result;
+    };
+
+    const outcome = await resource.create();
+
+    const other = tasks()[0];
+    expect(ourPart(outcome.reason)).toBe(`ECS no longer finds 1 task(s) of this run (migrate:1): ${lost} (DescribeTasks: MISSING). `
+      + 'Stopped the other 1 task(s), still running.');
+    expect(other.desiredStatus).toBe('STOPPED');
+  });
+});
+
+describe('results as attributes', () => {
+  test('a run that succeeded answers with its tasks, the essential container\'s exit code and when it started', async () => {
+    const { resource } = runnerWith(() => ({ count: 2 }));
+    const isComplete = handlers.isComplete;
+    let last: any;
+    handlers.isComplete = async (event) => {
+      last = await isComplete(event);
+      return last;
+    };
+
+    const outcome = await resource.create();
+
+    expect(outcome.status).toBe('SUCCESS');
+    expect(last).toEqual({
+      IsComplete: true,
+      Data: { TaskArns: tasks().map((t) => t.arn).sort().join(','), ExitCode: '0', StartedAt: T0.toISOString() },
+    });
+  });
+
+  test('a deployment that runs nothing answers with empty attributes, every key there', async () => {
+    const { resource } = runnerWith(() => ({ runOn: [RunOn.UPDATE] }));
+
+    const result = await handlers.onEvent(resource.request('create', resource.synthesized.properties));
+
+    expect(result).toMatchObject({ EcsTaskRunner: { Run: false }, Data: { TaskArns: '', ExitCode: '', StartedAt: '' } });
   });
 });
 

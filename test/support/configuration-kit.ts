@@ -41,6 +41,12 @@ export interface DocumentedConfiguration {
    * @default - not checked
    */
   readonly expectedControlTowerViolations?: readonly string[];
+  /**
+   * Stack outputs the configuration makes of a construct's attributes, by output id: `<resource type>.<attribute>` of
+   * the `Fn::GetAtt` each must synthesize to (checked in the construct tests and in the consumer apps).
+   * @default - none
+   */
+  readonly expectedAttributes?: Readonly<Record<string, string>>;
   /** Adds the construct (and what it needs) to an empty stack in 123456789012/us-east-1. */
   build(stack: cdk.Stack, m: Modules): void;
 }

@@ -986,6 +986,15 @@ export class FakeFleet extends FleetState {
 
   // ================================================================ dispatch
 
+  /**
+   * Answers one call by its operation name (`'RunTask'`), as the installed clients do, and records it: for calls
+   * that reach the fleet another way (a bundle's calls through the AWS stand-in, an answer that lets the fleet act
+   * before it fails). Throws the SDK error the fleet would.
+   */
+  public async handle(service: FleetService, operation: string, input: unknown): Promise<any> {
+    return this.dispatch(service, { constructor: { name: `${stripCommand(operation)}Command` }, input });
+  }
+
   private async dispatch(service: FleetService, command: any): Promise<any> {
     const name = stripCommand(command?.constructor?.name ?? 'UnknownCommand');
     const input = command?.input ?? {};
